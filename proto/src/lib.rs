@@ -1,0 +1,26 @@
+//! Roster's gRPC contracts: code generated from `roster/<svc>/v1/*.proto`, and
+//! the descriptor set that server reflection serves. Nothing else lives here.
+
+/// The control plane: tenants and providers.
+pub mod tenants {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs, clippy::all)]
+        tonic::include_proto!("roster.tenants.v1");
+    }
+}
+
+/// Users and groups.
+pub mod identity {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs, clippy::all)]
+        tonic::include_proto!("roster.identity.v1");
+    }
+}
+
+/// The encoded `FileDescriptorSet` of every Roster proto, for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/roster_descriptor.bin"));
+
+pub mod scim_json;

@@ -1,0 +1,63 @@
+//! The identity service: a tenant's SCIM Users and Groups, their memberships,
+//! and which provider owns each.
+//!
+//! Resources are kept as canonical SCIM documents (validated by
+//! `roster_scim::resource::normalize`) beside the indexed facts the store
+//! queries. Each write is one tenant transaction. Filters and PATCH are applied
+//! with the shared `roster_scim` library. Only [`grpc`] knows tonic and proto.
+
+mod error;
+mod filter;
+pub mod groups;
+pub mod grpc;
+pub mod users;
+
+pub use error::IdentityError;
+
+use roster_core::{ProviderId, TenantId};
+use roster_store::Store;
+
+/// The largest page a list returns (`ServiceProviderConfig.filter.maxResults`).
+pub const MAX_PAGE_SIZE: i64 = 200;
+
+/// The service state shared by every request.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    store: Store,
+}
+
+impl Identity {
+    /// Creates the service over a store.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+/// Who a request acts for: one provider of one tenant. It sees only what it owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The provider.
+    pub provider: ProviderId,
+}
+
+/// A page of a list query.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// 1-based index of the first result (RFC 7644 §3.4.2.4).
+    pub start_index: i64,
+    /// Maximum results; clamped to [`MAX_PAGE_SIZE`].
+    pub count: i64,
+}
+
+impl Page {
+    /// Returns the SQL offset and limit of this page.
+    pub(crate) fn offset_limit(&self) -> (i64, i64) {
+        // RFC 7644 §3.4.2.4: startIndex < 1 is treated as 1; count < 0 as 0.
+        (
+            self.start_index.max(1) - 1,
+            self.count.clamp(0, MAX_PAGE_SIZE),
+        )
+    }
+}

@@ -1,0 +1,103 @@
+//! The `roster` binary: parses the command line, loads the configuration, and
+//! either runs roles (`serve`) or acts as the admin CLI against a running
+//! server's gRPC API. Nothing else lives here.
+
+mod cli;
+mod serve;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Roster: multi-tenant SCIM 2.0 provisioning.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about)]
+pub(crate) struct Args {
+    /// TOML configuration file (later sources win: defaults, this file, ROSTER_* variables, flags).
+    #[arg(long, global = true, env = "ROSTER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory: certificates, operator token, endpoints.json [config: data_dir, env: ROSTER_DATA_DIR; default ./roster-data].
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Admin CLI: gRPC URL of the server (default: from DATA_DIR/endpoints.json).
+    #[arg(long, global = true)]
+    pub server: Option<String>,
+    /// Admin CLI: file holding the operator token (default: DATA_DIR/operator.token).
+    #[arg(long, global = true)]
+    pub token_file: Option<PathBuf>,
+    /// Admin CLI: print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Runs Roster: every role in one process (default), or one role.
+    Serve {
+        /// all, gateway, identity or tenants.
+        #[arg(default_value = "all")]
+        role: serve::Role,
+    },
+    /// Manages tenants.
+    #[command(subcommand)]
+    Tenant(cli::TenantCommand),
+    /// Manages a tenant's identity providers.
+    #[command(subcommand)]
+    Provider(cli::ProviderCommand),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &args.command {
+            None => serve::run(&args, &env, serve::Role::All).await,
+            Some(Command::Serve { role }) => serve::run(&args, &env, *role).await,
+            Some(Command::Tenant(cmd)) => cli::tenant(&args, &env, cmd).await,
+            Some(Command::Provider(cmd)) => cli::provider(&args, &env, cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the configuration from the file, the environment and the flags.
+pub(crate) fn load_config(
+    args: &Args,
+    env: &BTreeMap<String, String>,
+) -> anyhow::Result<roster_runtime::Config> {
+    let mut overrides = Vec::new();
+    if let Some(dir) = &args.data_dir {
+        overrides.push(("data_dir", dir.display().to_string()));
+    }
+    let mut env = env.clone();
+    // The standard OpenTelemetry variable switches OTLP export on.
+    if let Some(endpoint) = env.get("OTEL_EXPORTER_OTLP_ENDPOINT").cloned() {
+        env.entry("ROSTER_TELEMETRY__OTLP_ENDPOINT".to_owned())
+            .or_insert(endpoint);
+    }
+    Ok(roster_runtime::Config::load(
+        args.config.as_deref(),
+        &env,
+        &overrides,
+    )?)
+}

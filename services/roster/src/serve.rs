@@ -1,0 +1,242 @@
+//! `roster serve [role]`: starts the gRPC services and/or the gateway.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use roster_identity::grpc::IdentityGrpc;
+use roster_runtime::auth::{Authority, load_or_create_secret_file, write_private_file};
+use roster_runtime::grpc::{auth_interceptor, bind};
+use roster_runtime::{Config, shutdown, telemetry, tls};
+use roster_store::{Store, StoreOptions};
+use roster_tenants::grpc::TenantsGrpc;
+use secrecy::ExposeSecret;
+use tokio::task::JoinSet;
+
+use crate::Args;
+
+/// Which part of Roster a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Role {
+    /// Everything in one process.
+    All,
+    /// The SCIM HTTPS edge only.
+    Gateway,
+    /// The identity gRPC service only.
+    Identity,
+    /// The tenants gRPC service (control plane) only.
+    Tenants,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Gateway => "gateway",
+            Self::Identity => "identity",
+            Self::Tenants => "tenants",
+        }
+    }
+    fn serves_grpc(self) -> bool {
+        self != Self::Gateway
+    }
+}
+
+/// Turns a bound address into one a local client can dial.
+fn dialable(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(v4) if v4.ip().is_unspecified() => {
+            SocketAddr::from(([127, 0, 0, 1], v4.port()))
+        }
+        SocketAddr::V6(v6) if v6.ip().is_unspecified() => {
+            SocketAddr::from(([0u16, 0, 0, 0, 0, 0, 0, 1], v6.port()))
+        }
+        other => other,
+    }
+}
+
+pub(crate) async fn run(
+    args: &Args,
+    env: &BTreeMap<String, String>,
+    role: Role,
+) -> anyhow::Result<()> {
+    let config = crate::load_config(args, env)?;
+    let _guard = telemetry::init(&config.telemetry, role.name()).context("start telemetry")?;
+    if rustls::crypto::aws_lc_rs::default_provider()
+        .install_default()
+        .is_err()
+    {
+        tracing::debug!("a rustls crypto provider was already installed");
+    }
+    tracing::info!(role = role.name(), config = %config.redacted(), "starting roster");
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("create data directory {}", config.data_dir.display()))?;
+    let operator_token = load_or_create_secret_file(&config.operator_token_file(), "roster_op_")
+        .context("load the operator token")?;
+    let key = load_or_create_secret_file(&config.key_file(), "roster_key_")
+        .context("load the internal key")?;
+    let authority = Authority::new(&key, &operator_token);
+    let shutdown = shutdown::on_signal();
+    let mut tasks = JoinSet::new();
+    let mut endpoints = serde_json::Map::new();
+
+    let mut admin_addr = None;
+    if role.serves_grpc() {
+        let store = connect_store(&config).await?;
+        let listener = bind("gRPC (admin.listen)", config.admin.listen).await?;
+        let addr = dialable(listener.local_addr()?);
+        admin_addr = Some(addr);
+        endpoints.insert("admin".into(), format!("http://{addr}").into());
+        let routes = grpc_routes(role, &config, store, &authority).await?;
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            (
+                "grpc",
+                roster_runtime::grpc::serve(listener, routes, token).await,
+            )
+        });
+        tracing::info!(%addr, "gRPC listening");
+    }
+    if matches!(role, Role::All | Role::Gateway) {
+        let default_url = admin_addr
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_else(|| format!("http://{}", dialable(config.admin.listen)));
+        let tenants_url = config
+            .services
+            .tenants_url
+            .clone()
+            .unwrap_or_else(|| default_url.clone());
+        let identity_url = config.services.identity_url.clone().unwrap_or(default_url);
+        let clients = roster_gateway::ServiceClients::new(
+            &tenants_url,
+            &identity_url,
+            authority.gateway_credential(),
+        )?;
+        let state = roster_gateway::GatewayState::new(&config, clients)?;
+        let configured = config
+            .gateway
+            .tls_cert
+            .clone()
+            .zip(config.gateway.tls_key.clone());
+        let tls_files =
+            tls::ensure_certificate(&config.data_dir, configured, &config.gateway.hosts)?;
+        let listener = std::net::TcpListener::bind(config.gateway.listen).map_err(|err| {
+            anyhow::anyhow!(
+                "cannot listen for the gateway (gateway.listen) on {}: {err}",
+                config.gateway.listen
+            )
+        })?;
+        let addr = dialable(listener.local_addr()?);
+        endpoints.insert("gateway".into(), format!("https://{addr}").into());
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            (
+                "gateway",
+                roster_gateway::serve(listener, &tls_files, state, token).await,
+            )
+        });
+        tracing::info!(%addr, "gateway listening (HTTPS)");
+    }
+    write_endpoints(&config.data_dir, &endpoints)?;
+
+    let mut failure = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((_, Ok(()))) => {}
+            Ok((name, Err(err))) => {
+                tracing::error!(task = name, error = %format!("{err:#}"), "task failed");
+                failure.get_or_insert(anyhow::anyhow!("{name} failed: {err:#}"));
+                shutdown.cancel();
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "task panicked");
+                failure.get_or_insert(anyhow::anyhow!("a task panicked: {err}"));
+                shutdown.cancel();
+            }
+        }
+    }
+    tracing::info!("stopped");
+    failure.map_or(Ok(()), Err)
+}
+
+async fn connect_store(config: &Config) -> anyhow::Result<Store> {
+    let Some(url) = &config.database.url else {
+        anyhow::bail!(
+            "no database configured: set database.url (ROSTER_DATABASE__URL=postgres://user@host/db); \
+             the embedded default without PostgreSQL is not available yet"
+        );
+    };
+    let options = StoreOptions {
+        url: url.expose_secret().to_owned(),
+        max_connections: config.database.max_connections,
+        acquire_timeout: std::time::Duration::from_secs(config.database.acquire_timeout_secs),
+    };
+    Store::connect(&options).await.map_err(|err| {
+        anyhow::anyhow!(
+            "connect to the database: {}",
+            roster_runtime::grpc::error_chain(&err)
+        )
+    })
+}
+
+async fn grpc_routes(
+    role: Role,
+    config: &Config,
+    store: Store,
+    authority: &Authority,
+) -> anyhow::Result<tonic::service::Routes> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let mut routes = tonic::service::Routes::new(health);
+    let interceptor = auth_interceptor(authority.clone());
+    if matches!(role, Role::All | Role::Tenants) {
+        let tenants = roster_tenants::Tenants::new(
+            store.clone(),
+            authority.clone(),
+            config.gateway.public_url.clone(),
+        );
+        resume_tenant_migrations(&store).await?;
+        let server = TenantsGrpc::new(tenants).into_server();
+        reporter.set_serving::<roster_proto::tenants::v1::tenants_service_server::TenantsServiceServer<TenantsGrpc>>().await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            server,
+            interceptor.clone(),
+        ));
+    }
+    if matches!(role, Role::All | Role::Identity) {
+        let server = IdentityGrpc::new(roster_identity::Identity::new(store)).into_server();
+        reporter.set_serving::<roster_proto::identity::v1::identity_service_server::IdentityServiceServer<IdentityGrpc>>().await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            server,
+            interceptor,
+        ));
+    }
+    Ok(routes)
+}
+
+/// Brings every tenant schema up to date (and finishes tenants a crash left half-created).
+async fn resume_tenant_migrations(store: &Store) -> anyhow::Result<()> {
+    let tenants = store
+        .list_tenants()
+        .await
+        .map_err(|e| anyhow::anyhow!("list tenants: {e}"))?;
+    for tenant in tenants {
+        store.migrate_tenant(&tenant.id).await.map_err(|e| {
+            anyhow::anyhow!(
+                "migrate tenant {}: {}",
+                tenant.slug,
+                roster_runtime::grpc::error_chain(&e)
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn write_endpoints(
+    data_dir: &Path,
+    endpoints: &serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<()> {
+    let path = data_dir.join("endpoints.json");
+    let body = serde_json::to_vec_pretty(endpoints)?;
+    write_private_file(&path, &body).with_context(|| format!("write {}", path.display()))
+}

@@ -1,0 +1,436 @@
+//! The one typed configuration of Roster.
+//!
+//! Sources, later wins: defaults → `--config FILE` (TOML) → `ROSTER_*`
+//! environment variables (`__` nests: `ROSTER_DATABASE__URL`) → CLI flags.
+//! [`Config::load`] takes the environment as a map: only `main` reads the
+//! process environment. `ROSTER_TEST_*` variables belong to the test harness
+//! and are skipped.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Value};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Roster's configuration, nested by concern.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory for generated files (certificates, tokens, endpoints).
+    pub data_dir: PathBuf,
+    /// Database connection.
+    pub database: DatabaseConfig,
+    /// Redis connection (rate limits).
+    pub redis: RedisConfig,
+    /// The SCIM HTTPS edge.
+    pub gateway: GatewayConfig,
+    /// The gRPC listener of the services.
+    pub admin: AdminConfig,
+    /// Where the gateway and the CLI find services when they run in other processes.
+    pub services: ServicesConfig,
+    /// Logs and traces.
+    pub telemetry: TelemetryConfig,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://` URL; none selects the embedded default (not yet available).
+    #[serde(serialize_with = "serialize_secret_opt")]
+    pub url: Option<SecretString>,
+    /// Maximum pooled connections.
+    pub max_connections: u32,
+    /// Seconds to wait for a pooled connection.
+    pub acquire_timeout_secs: u64,
+}
+
+/// Redis settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// `redis://` URL; none selects the in-process rate limiter.
+    #[serde(serialize_with = "serialize_secret_opt")]
+    pub url: Option<SecretString>,
+}
+
+/// Gateway settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// HTTPS listen address.
+    pub listen: SocketAddr,
+    /// The URL clients use to reach the gateway (base of every provider's base URL).
+    pub public_url: String,
+    /// Extra host names for the generated certificate and host-based tenant resolution.
+    pub hosts: Vec<String>,
+    /// PEM certificate chain; generated under `data_dir/tls` when unset.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key; generated with the certificate when unset.
+    pub tls_key: Option<PathBuf>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Per-request deadline, in seconds.
+    pub request_timeout_secs: u64,
+    /// Per-tenant rate limit.
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Per-tenant request rate limit (GCRA).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second.
+    pub per_second: u32,
+    /// Requests allowed in a burst above the sustained rate.
+    pub burst: u32,
+}
+
+/// gRPC listener settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Listen address for every gRPC service in one-process mode.
+    pub listen: SocketAddr,
+}
+
+/// Addresses of services in other processes (role-per-process deployments).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServicesConfig {
+    /// gRPC URL of the tenants service; default: this process's admin listener.
+    pub tenants_url: Option<String>,
+    /// gRPC URL of the identity service; default: this process's admin listener.
+    pub identity_url: Option<String>,
+    /// File holding the internal signing key; default `data_dir/internal.key`.
+    pub key_file: Option<PathBuf>,
+    /// File holding the operator token; default `data_dir/operator.token`.
+    pub operator_token_file: Option<PathBuf>,
+}
+
+/// Telemetry settings. OTLP export follows the standard `OTEL_EXPORTER_OTLP_ENDPOINT`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// OTLP endpoint; when unset, no spans are exported.
+    pub otlp_endpoint: Option<String>,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./roster-data"),
+            database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
+            gateway: GatewayConfig::default(),
+            admin: AdminConfig::default(),
+            services: ServicesConfig::default(),
+            telemetry: TelemetryConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 20,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8443)),
+            public_url: "https://localhost:8443".to_owned(),
+            hosts: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    /// 200/s sustained with a burst of 400: a 10,000-user initial sync (one request
+    /// per user, plus group pushes) finishes in about a minute without a 429.
+    fn default() -> Self {
+        Self {
+            per_second: 200,
+            burst: 400,
+        }
+    }
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8444)),
+        }
+    }
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            log_format: LogFormat::Text,
+            otlp_endpoint: None,
+        }
+    }
+}
+
+/// Every problem found while loading or validating the configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", problems.join("\n  - "))]
+pub struct ConfigError {
+    /// One line per problem.
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then `file` if given, then the
+    /// `ROSTER_*` entries of `env`, then `overrides` (dotted keys from CLI
+    /// flags, e.g. `"data_dir"`), and validates the result.
+    pub fn load(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+        overrides: &[(&str, String)],
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError {
+                    problems: vec![format!("config file {} does not exist", file.display())],
+                });
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Serialized::globals(env_dict(env)));
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::global(key, parse_value(value)));
+        }
+        let config: Config = figment.extract().map_err(|err| ConfigError {
+            problems: err.into_iter().map(|e| e.to_string()).collect(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reports every problem of a loaded configuration at once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if !self.gateway.public_url.starts_with("https://") {
+            problems.push("gateway.public_url must start with https://".to_owned());
+        }
+        if self.gateway.public_url.ends_with('/') {
+            problems.push("gateway.public_url must not end with '/'".to_owned());
+        }
+        if self.gateway.rate_limit.per_second == 0 {
+            problems.push("gateway.rate_limit.per_second must be at least 1".to_owned());
+        }
+        if self.gateway.rate_limit.burst == 0 {
+            problems.push("gateway.rate_limit.burst must be at least 1".to_owned());
+        }
+        if self.gateway.tls_cert.is_some() != self.gateway.tls_key.is_some() {
+            problems.push("gateway.tls_cert and gateway.tls_key must be set together".to_owned());
+        }
+        if self.gateway.max_body_bytes < 1024 {
+            problems.push("gateway.max_body_bytes must be at least 1024".to_owned());
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections must be at least 1".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// Returns the path of the internal signing key file.
+    pub fn key_file(&self) -> PathBuf {
+        self.services
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("internal.key"))
+    }
+
+    /// Returns the path of the operator token file.
+    pub fn operator_token_file(&self) -> PathBuf {
+        self.services
+            .operator_token_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("operator.token"))
+    }
+
+    /// Returns the configuration as TOML-like JSON with secrets redacted, for the startup log.
+    pub fn redacted(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// Turns `ROSTER_A__B=v` entries into `{a: {b: v}}`, skipping `ROSTER_TEST_*`.
+fn env_dict(env: &BTreeMap<String, String>) -> Dict {
+    let mut root = Dict::new();
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("ROSTER_") else {
+            continue;
+        };
+        if rest.starts_with("TEST_") || rest.is_empty() {
+            continue;
+        }
+        let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+        insert_path(&mut root, &path, parse_value(value));
+    }
+    root
+}
+
+fn insert_path(dict: &mut Dict, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry(first.clone())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert_path(inner, rest, value);
+            } else {
+                let mut inner = Dict::new();
+                insert_path(&mut inner, rest, value);
+                *entry = Value::from(inner);
+            }
+        }
+    }
+}
+
+/// Parses an env or flag value the way figment's own env provider does
+/// (numbers, booleans, arrays), falling back to a string.
+fn parse_value(text: &str) -> Value {
+    text.parse::<Value>()
+        .unwrap_or_else(|_| Value::from(text.to_owned()))
+}
+
+fn serialize_secret_opt<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => serializer.serialize_some("[redacted]"),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = Config::load(None, &BTreeMap::new(), &[]).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("./roster-data"));
+        assert_eq!(c.gateway.listen.to_string(), "0.0.0.0:8443");
+        assert_eq!(c.gateway.public_url, "https://localhost:8443");
+        assert_eq!(c.admin.listen.to_string(), "127.0.0.1:8444");
+        assert!(c.database.url.is_none());
+        assert!(c.redis.url.is_none());
+    }
+
+    #[test]
+    fn env_nests_with_double_underscore_and_skips_test_variables() {
+        let c = Config::load(
+            None,
+            &env(&[
+                ("ROSTER_DATABASE__URL", "postgres://db/x"),
+                ("ROSTER_GATEWAY__RATE_LIMIT__PER_SECOND", "7"),
+                ("ROSTER_GATEWAY__LISTEN", "127.0.0.1:0"),
+                ("ROSTER_TEST_DATABASE_URL", "ignored"),
+                ("OTHER", "ignored"),
+            ]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.database.url.unwrap().expose_secret(), "postgres://db/x");
+        assert_eq!(c.gateway.rate_limit.per_second, 7);
+        assert_eq!(c.gateway.listen.port(), 0);
+    }
+
+    #[test]
+    fn later_sources_win() {
+        let dir = std::env::temp_dir().join(format!("roster-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("roster.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/from/file\"\n[gateway.rate_limit]\nburst = 3\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&file),
+            &env(&[("ROSTER_DATA_DIR", "/from/env")]),
+            &[("data_dir", "/from/flag".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/from/flag"));
+        assert_eq!(c.gateway.rate_limit.burst, 3);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_all_reported() {
+        let err = Config::load(None, &env(&[("ROSTER_GATEWAY__NOPE", "1")]), &[]).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        let err = Config::load(
+            None,
+            &env(&[
+                ("ROSTER_GATEWAY__PUBLIC_URL", "http://x/"),
+                ("ROSTER_GATEWAY__RATE_LIMIT__BURST", "0"),
+            ]),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+    }
+
+    #[test]
+    fn redacted_hides_secrets() {
+        let c = Config::load(
+            None,
+            &env(&[("ROSTER_DATABASE__URL", "postgres://u:pw@h/d")]),
+            &[],
+        )
+        .unwrap();
+        assert!(!c.redacted().contains("pw"));
+    }
+}

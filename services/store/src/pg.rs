@@ -1,0 +1,150 @@
+//! The PostgreSQL backend: pool, migrations, and opening tenant transactions.
+
+use std::str::FromStr;
+
+use roster_core::TenantId;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Connection, PgPool};
+
+use crate::migrate::{self, Migration};
+use crate::tenant::TenantTx;
+use crate::{StoreError, StoreOptions};
+
+/// A pool of connections whose session search path is empty (fails closed).
+#[derive(Clone, Debug)]
+pub(crate) struct PgBackend {
+    pub(crate) pool: PgPool,
+}
+
+impl PgBackend {
+    pub(crate) async fn connect(options: &StoreOptions) -> Result<Self, StoreError> {
+        let connect = PgConnectOptions::from_str(&options.url)?
+            // No schema is searched unless a transaction names one.
+            .options([("search_path", "pg_catalog")])
+            .application_name("roster");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    /// Applies pending control-schema migrations under a database-wide advisory lock.
+    pub(crate) async fn migrate_control(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock(hashtext('roster.control.migrate'))")
+            .execute(&mut *conn)
+            .await?;
+        let result = async {
+            sqlx::query("CREATE SCHEMA IF NOT EXISTS control")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS control.schema_migrations \
+                 (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+            )
+            .execute(&mut *conn)
+            .await?;
+            let applied: Option<i32> =
+                sqlx::query_scalar("SELECT max(version) FROM control.schema_migrations")
+                    .fetch_one(&mut *conn)
+                    .await?;
+            for m in pending(migrate::CONTROL_POSTGRES, applied.unwrap_or(0)) {
+                let mut tx = conn.begin().await?;
+                for stmt in migrate::statements(m.sql) {
+                    sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await?;
+                }
+                sqlx::query("INSERT INTO control.schema_migrations (version, name) VALUES ($1, $2)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                tracing::info!(migration = m.name, "applied control migration");
+            }
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        sqlx::query("SELECT pg_advisory_unlock(hashtext('roster.control.migrate'))")
+            .execute(&mut *conn)
+            .await?;
+        result
+    }
+
+    /// Creates the tenant schema and applies pending migrations, each in its own
+    /// transaction touching only that schema, under a per-tenant advisory lock.
+    /// The version is kept in the tenant schema (so a migration and its record
+    /// commit together) and mirrored to `control.tenants` afterwards.
+    pub(crate) async fn migrate_tenant(&self, tenant: &TenantId) -> Result<i32, StoreError> {
+        let schema = tenant.schema_name();
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(&schema)
+            .execute(&mut *tx)
+            .await?;
+        // The schema name comes only from the TenantId: `tenant_` and 32 hex digits.
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&mut *tx)
+        .await?;
+        set_local_search_path(&mut tx, &schema).await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations \
+             (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let applied: Option<i32> = sqlx::query_scalar("SELECT max(version) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut version = applied.unwrap_or(0);
+        for m in pending(migrate::TENANT_POSTGRES, version) {
+            for stmt in migrate::statements(m.sql) {
+                sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                .bind(m.version)
+                .bind(m.name)
+                .execute(&mut *tx)
+                .await?;
+            version = m.version;
+        }
+        tx.commit().await?;
+        sqlx::query("UPDATE control.tenants SET schema_version = $2 WHERE id = $1")
+            .bind(tenant.as_uuid())
+            .bind(version)
+            .execute(&mut *conn)
+            .await?;
+        Ok(version)
+    }
+
+    pub(crate) async fn begin_tenant(&self, tenant: &TenantId) -> Result<TenantTx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        set_local_search_path(&mut tx, &tenant.schema_name()).await?;
+        Ok(TenantTx::postgres(*tenant, tx))
+    }
+}
+
+fn pending(all: &'static [Migration], applied: i32) -> impl Iterator<Item = &'static Migration> {
+    all.iter().filter(move |m| m.version > applied)
+}
+
+async fn set_local_search_path(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    schema: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT set_config('search_path', $1, true)")
+        .bind(schema)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

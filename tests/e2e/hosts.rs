@@ -1,0 +1,87 @@
+//! Tenant resolution by host name, and a database outage seen through the gateway.
+
+use reqwest::Method;
+use roster_e2e::{RosterOptions, scim_error, unique_slug};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn a_configured_host_name_resolves_its_tenant() {
+    let roster = roster_e2e::Roster::start(RosterOptions::default()).await;
+    let slug = unique_slug("host");
+    let host = format!("{slug}.scim.example");
+    let tenant = roster.cli_json(&["tenant", "create", &slug, "--host", &host]).await;
+    assert_eq!(tenant["hosts"][0], host.as_str());
+    let cred = roster.create_provider(&slug, "idp", "bearer").await;
+
+    let url = format!("{}/scim/v2/Users", roster.gateway_url());
+    let send = |host: String| {
+        roster
+            .http()
+            .request(Method::POST, &url)
+            .header("host", host)
+            .header("content-type", "application/scim+json")
+            .bearer_auth(&cred.secret)
+            .body(serde_json::to_vec(&user_body("h@example.com")).expect("json"))
+            .send()
+    };
+    let resp = send(host.clone()).await.expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+    let location = resp.headers()["location"].to_str().expect("location").to_owned();
+    assert!(location.starts_with(&format!("https://{host}")), "{location}");
+    // An unknown host is refused like a wrong credential.
+    let resp = send("other.scim.example".to_owned()).await.expect("send");
+    assert_eq!(resp.status().as_u16(), 401);
+    // The same user is visible through the path form.
+    assert_eq!(count_users(&roster.scim(&cred), "userName eq \"h@example.com\"").await, 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_503_with_retry_after() {
+    let f = fixture_with(
+        RosterOptions::default().env("ROSTER_DATABASE__ACQUIRE_TIMEOUT_SECS", "2"),
+        "basic",
+    )
+    .await;
+    let id = create_user(&f.scim, &user_body("db@example.com")).await;
+    let db = f.roster.database_url().rsplit('/').next().expect("db name").to_owned();
+    let admin = sqlx_admin(f.roster.database_url()).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{db}\" CONNECTION LIMIT 0")))
+        .execute(&admin)
+        .await
+        .expect("limit");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+        .bind(&db)
+        .execute(&admin)
+        .await
+        .expect("terminate");
+
+    let resp = f.scim.get(&format!("/Users/{id}")).await;
+    let (status, _, detail) = scim_error(&resp);
+    assert_eq!(status, 503, "{detail}");
+    assert!(resp.header("retry-after").is_some());
+
+    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{db}\" CONNECTION LIMIT -1")))
+        .execute(&admin)
+        .await
+        .expect("unlimit");
+    let mut recovered = false;
+    for _ in 0..20 {
+        if f.scim.get(&format!("/Users/{id}")).await.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "requests succeed again once the database is back");
+}
+
+/// Connects to the server's maintenance database (not the Roster's own).
+async fn sqlx_admin(database_url: &str) -> sqlx::PgPool {
+    let (server, _) = database_url.rsplit_once('/').expect("url");
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("{server}/postgres"))
+        .await
+        .expect("connect to postgres")
+}

@@ -1,0 +1,17 @@
+//! Roster's end-to-end tests: one test binary, one module per area.
+//!
+//! Each test starts its own `roster serve` (see `roster_e2e::Roster`) and creates its own tenants,
+//! so tests run in parallel. Run them all with `scripts/test` from the repository root.
+
+mod common;
+mod discovery;
+mod entra;
+mod errors;
+mod grpc;
+mod hosts;
+mod isolation;
+mod okta;
+mod providers;
+mod ratelimit;
+mod smoke;
+mod startup;
