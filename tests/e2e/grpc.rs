@@ -60,6 +60,40 @@ async fn calls_without_a_valid_credential_are_refused() {
         .expect_err("no credential");
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
 
+    // Reflection lists both services (it, like health, needs no credential).
+    use tonic_reflection::pb::v1 as reflection;
+    let mut client =
+        reflection::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let request = reflection::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            reflection::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let answer = stream
+        .message()
+        .await
+        .expect("answer")
+        .expect("one message");
+    let Some(reflection::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        answer.message_response
+    else {
+        panic!("unexpected reflection answer");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for service in [
+        "roster.tenants.v1.TenantsService",
+        "roster.identity.v1.IdentityService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(names.iter().any(|n| n == service), "{service} in {names:?}");
+    }
+
     // Health answers without a credential (probes), and says SERVING.
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     let resp = health

@@ -10,7 +10,9 @@ async fn a_configured_host_name_resolves_its_tenant() {
     let roster = roster_e2e::Roster::start(RosterOptions::default()).await;
     let slug = unique_slug("host");
     let host = format!("{slug}.scim.example");
-    let tenant = roster.cli_json(&["tenant", "create", &slug, "--host", &host]).await;
+    let tenant = roster
+        .cli_json(&["tenant", "create", &slug, "--host", &host])
+        .await;
     assert_eq!(tenant["hosts"][0], host.as_str());
     let cred = roster.create_provider(&slug, "idp", "bearer").await;
 
@@ -27,13 +29,22 @@ async fn a_configured_host_name_resolves_its_tenant() {
     };
     let resp = send(host.clone()).await.expect("send");
     assert_eq!(resp.status().as_u16(), 201);
-    let location = resp.headers()["location"].to_str().expect("location").to_owned();
-    assert!(location.starts_with(&format!("https://{host}")), "{location}");
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        location.starts_with(&format!("https://{host}")),
+        "{location}"
+    );
     // An unknown host is refused like a wrong credential.
     let resp = send("other.scim.example".to_owned()).await.expect("send");
     assert_eq!(resp.status().as_u16(), 401);
     // The same user is visible through the path form.
-    assert_eq!(count_users(&roster.scim(&cred), "userName eq \"h@example.com\"").await, 1);
+    assert_eq!(
+        count_users(&roster.scim(&cred), "userName eq \"h@example.com\"").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -44,12 +55,20 @@ async fn an_unreachable_database_is_503_with_retry_after() {
     )
     .await;
     let id = create_user(&f.scim, &user_body("db@example.com")).await;
-    let db = f.roster.database_url().rsplit('/').next().expect("db name").to_owned();
+    let db = f
+        .roster
+        .database_url()
+        .rsplit('/')
+        .next()
+        .expect("db name")
+        .to_owned();
     let admin = sqlx_admin(f.roster.database_url()).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{db}\" CONNECTION LIMIT 0")))
-        .execute(&admin)
-        .await
-        .expect("limit");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS false"
+    )))
+    .execute(&admin)
+    .await
+    .expect("limit");
     sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
         .bind(&db)
         .execute(&admin)
@@ -61,10 +80,12 @@ async fn an_unreachable_database_is_503_with_retry_after() {
     assert_eq!(status, 503, "{detail}");
     assert!(resp.header("retry-after").is_some());
 
-    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{db}\" CONNECTION LIMIT -1")))
-        .execute(&admin)
-        .await
-        .expect("unlimit");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS true"
+    )))
+    .execute(&admin)
+    .await
+    .expect("unlimit");
     let mut recovered = false;
     for _ in 0..20 {
         if f.scim.get(&format!("/Users/{id}")).await.status == 200 {
@@ -73,7 +94,10 @@ async fn an_unreachable_database_is_503_with_retry_after() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    assert!(recovered, "requests succeed again once the database is back");
+    assert!(
+        recovered,
+        "requests succeed again once the database is back"
+    );
 }
 
 /// Connects to the server's maintenance database (not the Roster's own).

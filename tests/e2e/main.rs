@@ -13,5 +13,7 @@ mod isolation;
 mod okta;
 mod providers;
 mod ratelimit;
+mod roles;
 mod smoke;
 mod startup;
+mod tracing;

@@ -181,6 +181,17 @@ async fn okta_group_push() {
     assert!(resp.status == 204 || resp.status == 200, "{}", resp.text);
     assert!(member_ids(scim, &group).await.is_empty());
 
+    // PUT replaces attributes and the whole member list.
+    let resp = scim
+        .put(
+            &format!("/Groups/{group}"),
+            &json!({"schemas": [GROUP], "displayName": "Engineering EU", "externalId": "okta-g1", "members": [{"value": a}]}),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(resp.body["externalId"], "okta-g1");
+    assert_eq!(member_ids(scim, &group).await, vec![a.clone()]);
+
     // Lookup by displayName, then delete.
     let list = scim
         .get(&format!(

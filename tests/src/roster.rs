@@ -21,7 +21,8 @@ use crate::services::{Services, tail};
 /// How long `roster serve` may take to write endpoints.json and answer /readyz with 200.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a SIGTERM'd Roster may take to exit before it is killed.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Longer than the gateway's own drain bound (10 s), so a slow drain is seen as slow, not killed.
+const STOP_GRACE: Duration = Duration::from_secs(15);
 /// How long one CLI invocation may take.
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);
 /// Lines of roster.log shown when a start fails.

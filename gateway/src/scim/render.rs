@@ -2,20 +2,14 @@
 //! `id`, read-only attributes and `meta` (RFC 7643 §3.1), and applies the
 //! `attributes` / `excludedAttributes` projection (RFC 7644 §3.4.2.5).
 
-use prost_types::Timestamp;
 use roster_proto::identity::v1 as pb;
 use roster_proto::scim_json::{group_to_json, user_to_json};
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::ListQuery;
 
-fn rfc3339(ts: &Option<Timestamp>) -> Value {
-    ts.as_ref()
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.seconds).ok())
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String)
+fn rfc3339(ts: &Option<prost_types::Timestamp>) -> Value {
+    roster_runtime::grpc::rfc3339(ts.as_ref()).map_or(Value::Null, Value::String)
 }
 
 fn meta(resource_type: &str, location: &str, meta: &Option<pb::Meta>) -> Value {

@@ -2,13 +2,12 @@
 //! from the caller's access token, converts messages, calls the domain, and
 //! maps errors (the SCIM `scimType` travels as `ErrorInfo.reason`).
 
-use prost_types::Timestamp;
 use roster_proto::identity::v1 as pb;
 use roster_proto::scim_json::{
     group_from_json, group_to_json, user_from_json, user_to_json, value_to_json,
 };
 use roster_runtime::auth::Caller;
-use roster_runtime::grpc::{caller, internal_status, record_caller, status_with_reason};
+use roster_runtime::grpc::{caller, internal_status, record_caller, status_with_reason, timestamp};
 use roster_scim::patch::{PatchOpKind, PatchOperation, parse_path};
 use roster_store::MemberType;
 use time::OffsetDateTime;
@@ -58,13 +57,6 @@ fn to_status(err: IdentityError) -> Status {
             internal_status(store)
         }
         IdentityError::Store(_) => status_with_reason(err.kind(), "database unavailable", None),
-    }
-}
-
-fn timestamp(at: OffsetDateTime) -> Timestamp {
-    Timestamp {
-        seconds: at.unix_timestamp(),
-        nanos: at.nanosecond() as i32,
     }
 }
 

@@ -8,13 +8,10 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
-use prost_types::Timestamp;
 use roster_proto::tenants::v1 as pb;
 use roster_proto::tenants::v1::tenants_service_client::TenantsServiceClient;
 use roster_runtime::grpc::authorized;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::Args;
@@ -184,11 +181,8 @@ async fn connect(args: &Args, env: &BTreeMap<String, String>) -> anyhow::Result<
     })
 }
 
-fn rfc3339(ts: &Option<Timestamp>) -> Value {
-    ts.as_ref()
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.seconds).ok())
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String)
+fn rfc3339(ts: &Option<prost_types::Timestamp>) -> Value {
+    roster_runtime::grpc::rfc3339(ts.as_ref()).map_or(Value::Null, Value::String)
 }
 
 fn tenant_json(t: &pb::Tenant) -> Value {

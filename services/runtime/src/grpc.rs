@@ -192,3 +192,18 @@ pub async fn bind(what: &str, addr: SocketAddr) -> anyhow::Result<tokio::net::Tc
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen for {what} on {addr}: {err}"))
 }
+
+/// Converts a time to a protobuf `Timestamp`.
+pub fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.unix_timestamp(),
+        nanos: at.nanosecond() as i32,
+    }
+}
+
+/// Formats a protobuf `Timestamp` as RFC 3339 (UTC, whole seconds), or None when unset or invalid.
+pub fn rfc3339(ts: Option<&prost_types::Timestamp>) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    ts.and_then(|t| OffsetDateTime::from_unix_timestamp(t.seconds).ok())
+        .and_then(|t| t.format(&Rfc3339).ok())
+}

@@ -90,7 +90,7 @@ impl Store {
         slug: &Slug,
         hosts: &[String],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pg().pool.begin().await?;
+        let mut tx = self.pg().begin().await?;
         sqlx::query(
             "INSERT INTO control.tenants (id, slug, state) VALUES ($1, $2, 'provisioning')",
         )
@@ -118,7 +118,7 @@ impl Store {
         let done = sqlx::query("UPDATE control.tenants SET state = $2 WHERE id = $1")
             .bind(id.as_uuid())
             .bind(state.as_str())
-            .execute(&self.pg().pool)
+            .execute(&mut *self.pg().acquire().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound { kind: "tenant" });
@@ -131,7 +131,7 @@ impl Store {
         let sql = format!("{TENANT_COLUMNS} WHERE t.slug = $1");
         let row = sqlx::query_as::<_, TenantRow>(sqlx::AssertSqlSafe(sql))
             .bind(slug)
-            .fetch_optional(&self.pg().pool)
+            .fetch_optional(&mut *self.pg().acquire().await?)
             .await?;
         row.map(TenantRecord::try_from).transpose()
     }
@@ -143,7 +143,7 @@ impl Store {
         );
         let row = sqlx::query_as::<_, TenantRow>(sqlx::AssertSqlSafe(sql))
             .bind(host)
-            .fetch_optional(&self.pg().pool)
+            .fetch_optional(&mut *self.pg().acquire().await?)
             .await?;
         row.map(TenantRecord::try_from).transpose()
     }
@@ -152,7 +152,7 @@ impl Store {
     pub async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
         let sql = format!("{TENANT_COLUMNS} ORDER BY t.slug");
         let rows = sqlx::query_as::<_, TenantRow>(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pg().pool)
+            .fetch_all(&mut *self.pg().acquire().await?)
             .await?;
         rows.into_iter().map(TenantRecord::try_from).collect()
     }
@@ -171,7 +171,7 @@ impl Store {
         .bind(&p.username)
         .bind(&p.secret_digest)
         .bind(p.expires_at)
-        .fetch_one(&self.pg().pool)
+        .fetch_one(&mut *self.pg().acquire().await?)
         .await?;
         row.try_into()
     }
@@ -184,7 +184,7 @@ impl Store {
         let sql = format!("{PROVIDER_COLUMNS} WHERE tenant_id = $1 ORDER BY created_at, id");
         let rows = sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_uuid())
-            .fetch_all(&self.pg().pool)
+            .fetch_all(&mut *self.pg().acquire().await?)
             .await?;
         rows.into_iter().map(ProviderRecord::try_from).collect()
     }
@@ -199,7 +199,7 @@ impl Store {
         let row = sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
-            .fetch_optional(&self.pg().pool)
+            .fetch_optional(&mut *self.pg().acquire().await?)
             .await?;
         row.map(ProviderRecord::try_from).transpose()
     }
@@ -214,7 +214,7 @@ impl Store {
         let row = sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_uuid())
             .bind(username)
-            .fetch_optional(&self.pg().pool)
+            .fetch_optional(&mut *self.pg().acquire().await?)
             .await?;
         row.map(ProviderRecord::try_from).transpose()
     }
@@ -229,7 +229,7 @@ impl Store {
         let row = sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_uuid())
             .bind(digest)
-            .fetch_optional(&self.pg().pool)
+            .fetch_optional(&mut *self.pg().acquire().await?)
             .await?;
         row.map(ProviderRecord::try_from).transpose()
     }
@@ -251,7 +251,7 @@ impl Store {
         .bind(id.as_uuid())
         .bind(digest)
         .bind(expires_at)
-        .fetch_optional(&self.pg().pool)
+        .fetch_optional(&mut *self.pg().acquire().await?)
         .await?;
         row.ok_or(StoreError::NotFound { kind: "provider" })?
             .try_into()
@@ -271,7 +271,7 @@ impl Store {
         .bind(tenant.as_uuid())
         .bind(id.as_uuid())
         .bind(enabled)
-        .fetch_optional(&self.pg().pool)
+        .fetch_optional(&mut *self.pg().acquire().await?)
         .await?;
         row.ok_or(StoreError::NotFound { kind: "provider" })?
             .try_into()
@@ -286,7 +286,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM control.providers WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_uuid())
             .bind(id.as_uuid())
-            .execute(&self.pg().pool)
+            .execute(&mut *self.pg().acquire().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound { kind: "provider" });

@@ -30,15 +30,37 @@ impl PgBackend {
         Ok(Self { pool })
     }
 
+    /// Takes a pooled connection. Any failure here means the database cannot be
+    /// reached (down, refusing connections, pool exhausted): Unavailable, whatever
+    /// SQLSTATE the server sent while refusing.
+    pub(crate) async fn acquire(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, StoreError> {
+        self.pool
+            .acquire()
+            .await
+            .map_err(|source| StoreError::Unavailable { source })
+    }
+
+    /// Begins a transaction on a pooled connection (see [`Self::acquire`]).
+    pub(crate) async fn begin(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        self.pool
+            .begin()
+            .await
+            .map_err(|source| StoreError::Unavailable { source })
+    }
+
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.acquire().await?;
         conn.ping().await?;
         Ok(())
     }
 
     /// Applies pending control-schema migrations under a database-wide advisory lock.
     pub(crate) async fn migrate_control(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.acquire().await?;
         sqlx::query("SELECT pg_advisory_lock(hashtext('roster.control.migrate'))")
             .execute(&mut *conn)
             .await?;
@@ -84,7 +106,7 @@ impl PgBackend {
     /// commit together) and mirrored to `control.tenants` afterwards.
     pub(crate) async fn migrate_tenant(&self, tenant: &TenantId) -> Result<i32, StoreError> {
         let schema = tenant.schema_name();
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.acquire().await?;
         let mut tx = conn.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(&schema)
@@ -128,7 +150,7 @@ impl PgBackend {
     }
 
     pub(crate) async fn begin_tenant(&self, tenant: &TenantId) -> Result<TenantTx, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         set_local_search_path(&mut tx, &tenant.schema_name()).await?;
         Ok(TenantTx::postgres(*tenant, tx))
     }

@@ -1,12 +1,10 @@
 //! The gRPC adapter of the tenants service: checks the caller, converts
 //! messages, calls the domain, maps errors.
 
-use prost_types::Timestamp;
 use roster_proto::tenants::v1 as pb;
 use roster_runtime::auth::Caller;
-use roster_runtime::grpc::{caller, internal_status, status_with_reason};
+use roster_runtime::grpc::{caller, internal_status, status_with_reason, timestamp};
 use roster_store::{CredentialKind, ProviderRecord, TenantRecord, TenantState};
-use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 use crate::providers::{IssuedSecret, PresentedCredential, TenantSelector};
@@ -52,13 +50,6 @@ fn to_status(err: TenantsError) -> Status {
             status_with_reason(err.kind(), err.to_string(), Some(TENANT_SUSPENDED))
         }
         _ => status_with_reason(err.kind(), err.to_string(), None),
-    }
-}
-
-fn timestamp(at: OffsetDateTime) -> Timestamp {
-    Timestamp {
-        seconds: at.unix_timestamp(),
-        nanos: at.nanosecond() as i32,
     }
 }
 
