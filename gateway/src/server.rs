@@ -32,6 +32,7 @@ pub struct GatewayState {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) public_url: String,
     pub(crate) max_body_bytes: usize,
+    request_timeout: Duration,
     ready: Arc<AtomicBool>,
 }
 
@@ -57,6 +58,7 @@ impl GatewayState {
             metrics,
             public_url: config.gateway.public_url.trim_end_matches('/').to_owned(),
             max_body_bytes: config.gateway.max_body_bytes,
+            request_timeout: Duration::from_secs(config.gateway.request_timeout_secs),
             ready: Arc::new(AtomicBool::new(true)),
         })
     }
@@ -134,12 +136,21 @@ async fn metrics(State(state): State<GatewayState>) -> String {
     state.metrics.render()
 }
 
+/// Counts every response, and answers a SCIM 503 for a request that outlives
+/// `gateway.request_timeout_secs` (its work is cancelled: a write has either
+/// committed or rolls back, never half).
 async fn count_responses(
     State(state): State<GatewayState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let response = next.run(request).await;
+    let response = match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            ApiError::unavailable("the request took too long; retry later").into_response()
+        }
+    };
     state.metrics.count_response(response.status().as_u16());
     response
 }

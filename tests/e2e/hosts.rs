@@ -109,3 +109,45 @@ async fn sqlx_admin(database_url: &str) -> sqlx::PgPool {
         .await
         .expect("connect to postgres")
 }
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_503_and_changes_nothing() {
+    let f = fixture_with(
+        RosterOptions::default().env("ROSTER_GATEWAY__REQUEST_TIMEOUT_SECS", "1"),
+        "basic",
+    )
+    .await;
+    let id = create_user(&f.scim, &user_body("slow@example.com")).await;
+    let tenant = f.roster.cli_json(&["tenant", "show", &f.slug]).await["id"]
+        .as_str()
+        .expect("id")
+        .replace('-', "");
+
+    // Hold the user's row lock from outside, so the PATCH waits past the gateway's deadline.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(f.roster.database_url())
+        .await
+        .expect("connect");
+    let mut lock = pool.begin().await.expect("begin");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM tenant_{tenant}.users WHERE id = $1::uuid FOR UPDATE"
+    )))
+    .bind(&id)
+    .execute(&mut *lock)
+    .await
+    .expect("lock");
+
+    let started = std::time::Instant::now();
+    let p = patch(serde_json::json!([{"op": "replace", "path": "title", "value": "late"}]));
+    let resp = f.scim.patch(&format!("/Users/{id}"), &p).await;
+    let (status, _, detail) = scim_error(&resp);
+    assert_eq!(status, 503, "{detail}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    lock.rollback().await.expect("release");
+
+    // The cancelled write never lands.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = f.scim.get(&format!("/Users/{id}")).await;
+    assert!(got.body.get("title").is_none(), "{}", got.text);
+}

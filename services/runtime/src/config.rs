@@ -254,6 +254,9 @@ impl Config {
         if self.gateway.tls_cert.is_some() != self.gateway.tls_key.is_some() {
             problems.push("gateway.tls_cert and gateway.tls_key must be set together".to_owned());
         }
+        if self.gateway.request_timeout_secs == 0 {
+            problems.push("gateway.request_timeout_secs must be at least 1".to_owned());
+        }
         if self.gateway.max_body_bytes < 1024 {
             problems.push("gateway.max_body_bytes must be at least 1024".to_owned());
         }
