@@ -87,6 +87,20 @@ async fn regenerate_disable_delete_and_suspend() {
         .await;
     assert!(!out.status.success(), "delete with users succeeded");
     assert!(out.stderr.contains("owns"), "{}", out.stderr);
+    let shown = roster
+        .cli_json(&[
+            "provider",
+            "show",
+            "--tenant",
+            &f.slug,
+            "--provider",
+            &f.cred.id,
+        ])
+        .await;
+    assert_eq!(
+        shown["enabled"], true,
+        "a refused delete leaves the provider as it was"
+    );
     assert_eq!(fresh.delete(&format!("/Users/{id}")).await.status, 204);
     roster
         .cli_json(&[

@@ -195,10 +195,28 @@ impl Tenants {
     #[tracing::instrument(skip_all, fields(tenant_slug = %tenant))]
     pub async fn delete_provider(&self, tenant: &str, id: &str) -> Result<(), TenantsError> {
         let (tenant, provider) = self.provider(tenant, id).await?;
-        let mut tx = self.store.begin(&tenant.id).await?;
-        let users = tx.count_users_of_provider(provider.id).await?;
-        drop(tx);
+        // The users live in the tenant schema and the provider in control: no transaction
+        // spans both. Disabling first means no request authenticated from now on can create
+        // a user for it while we count; the state is restored if the delete is refused.
+        if provider.enabled {
+            self.store
+                .set_provider_enabled(tenant.id, provider.id, false)
+                .await?;
+        }
+        let counted = async {
+            let mut tx = self.store.begin(&tenant.id).await?;
+            tx.count_users_of_provider(provider.id).await
+        }
+        .await;
+        let users = match counted {
+            Ok(users) => users,
+            Err(err) => {
+                self.restore_enabled(&tenant, &provider).await;
+                return Err(err.into());
+            }
+        };
         if users > 0 {
+            self.restore_enabled(&tenant, &provider).await;
             return Err(TenantsError::ProviderOwnsUsers { users });
         }
         self.store.delete_provider(tenant.id, provider.id).await?;
@@ -265,5 +283,23 @@ impl Tenants {
             access_token,
             expires_at,
         })
+    }
+
+    /// Re-enables a provider that was enabled before a refused delete.
+    async fn restore_enabled(&self, tenant: &TenantRecord, provider: &ProviderRecord) {
+        if !provider.enabled {
+            return;
+        }
+        let restored = self
+            .store
+            .set_provider_enabled(tenant.id, provider.id, true)
+            .await;
+        if let Err(err) = restored {
+            tracing::error!(
+                provider = %provider.id,
+                error = %err,
+                "could not re-enable a provider after a refused delete"
+            );
+        }
     }
 }
