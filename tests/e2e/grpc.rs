@@ -60,18 +60,30 @@ async fn calls_without_a_valid_credential_are_refused() {
         .expect_err("no credential");
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
 
-    // Reflection lists both services (it, like health, needs no credential).
+    // Reflection needs a credential like every other RPC, and then lists the services.
     use tonic_reflection::pb::v1 as reflection;
+    let list_services = || {
+        tokio_stream::iter(vec![reflection::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(
+                reflection::server_reflection_request::MessageRequest::ListServices(String::new()),
+            ),
+        }])
+    };
     let mut client =
         reflection::server_reflection_client::ServerReflectionClient::new(channel.clone());
-    let request = reflection::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(
-            reflection::server_reflection_request::MessageRequest::ListServices(String::new()),
-        ),
-    };
+    let refused = client
+        .server_reflection_info(list_services())
+        .await
+        .expect_err("reflection without a credential");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    let mut authorized = tonic::Request::new(list_services());
+    authorized.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", token.trim()).parse().expect("header"),
+    );
     let mut stream = client
-        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .server_reflection_info(authorized)
         .await
         .expect("reflection")
         .into_inner();

@@ -90,10 +90,11 @@ pub(crate) async fn run(
         endpoints.insert("admin".into(), format!("http://{addr}").into());
         let routes = grpc_routes(role, &config, store, &authority).await?;
         let token = shutdown.clone();
+        let grpc_authority = authority.clone();
         tasks.spawn(async move {
             (
                 "grpc",
-                roster_runtime::grpc::serve(listener, routes, token).await,
+                roster_runtime::grpc::serve(listener, routes, grpc_authority, token).await,
             )
         });
         tracing::info!(%addr, "gRPC listening");

@@ -163,17 +163,25 @@ pub fn record_caller(caller: &Caller) {
     }
 }
 
-/// Serves routes (which include health) with reflection and RPC spans until `shutdown` fires.
+/// Serves `routes` with server reflection and RPC spans until `shutdown` fires.
+///
+/// Reflection needs a credential like every Roster RPC. `routes` carries the
+/// health service, which alone answers without one: Kubernetes' gRPC probes
+/// cannot send credentials, and health reveals nothing but serving status.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     routes: tonic::service::Routes,
+    authority: Authority,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(roster_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let routes = routes.add_service(reflection);
+    let routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+        reflection,
+        auth_interceptor(authority),
+    ));
     tonic::transport::Server::builder()
         .timeout(std::time::Duration::from_secs(30))
         .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(rpc_span))
