@@ -103,11 +103,16 @@ async fn an_unreachable_database_is_503_with_retry_after() {
 /// Connects to the server's maintenance database (not the Roster's own).
 async fn sqlx_admin(database_url: &str) -> sqlx::PgPool {
     let (server, _) = database_url.rsplit_once('/').expect("url");
+    connect_one(&format!("{server}/postgres")).await
+}
+
+/// Opens a one-connection pool to `url`, from outside Roster.
+async fn connect_one(url: &str) -> sqlx::PgPool {
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
-        .connect(&format!("{server}/postgres"))
+        .connect(url)
         .await
-        .expect("connect to postgres")
+        .unwrap_or_else(|err| panic!("connect to {url}: {err}"))
 }
 
 #[tokio::test]
@@ -124,11 +129,7 @@ async fn a_request_past_its_deadline_is_503_and_changes_nothing() {
         .replace('-', "");
 
     // Hold the user's row lock from outside, so the PATCH waits past the gateway's deadline.
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(f.roster.database_url())
-        .await
-        .expect("connect");
+    let pool = connect_one(f.roster.database_url()).await;
     let mut lock = pool.begin().await.expect("begin");
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT 1 FROM tenant_{tenant}.users WHERE id = $1::uuid FOR UPDATE"

@@ -76,11 +76,4 @@ impl Store {
             Backend::Postgres(pg) => pg.migrate_tenant(tenant).await,
         }
     }
-
-    /// Checks that the database answers (for readiness).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Postgres(pg) => pg.ping().await,
-        }
-    }
 }

@@ -52,12 +52,6 @@ impl PgBackend {
             .map_err(|source| StoreError::Unavailable { source })
     }
 
-    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.acquire().await?;
-        conn.ping().await?;
-        Ok(())
-    }
-
     /// Applies pending control-schema migrations under a database-wide advisory lock.
     pub(crate) async fn migrate_control(&self) -> Result<(), StoreError> {
         let mut conn = self.acquire().await?;
