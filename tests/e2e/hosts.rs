@@ -1,7 +1,7 @@
 //! Tenant resolution by host name, and a database outage seen through the gateway.
 
 use reqwest::Method;
-use roster_e2e::{RosterOptions, scim_error, unique_slug};
+use roster_e2e::{Backend, RosterOptions, runs_on, scim_error, unique_slug};
 
 use crate::common::*;
 
@@ -49,6 +49,9 @@ async fn a_configured_host_name_resolves_its_tenant() {
 
 #[tokio::test]
 async fn an_unreachable_database_is_503_with_retry_after() {
+    if !runs_on(Backend::Postgres) {
+        return;
+    }
     let f = fixture_with(
         RosterOptions::default().env("ROSTER_DATABASE__ACQUIRE_TIMEOUT_SECS", "2"),
         "basic",
@@ -122,6 +125,9 @@ async fn a_request_past_its_deadline_is_503_and_changes_nothing() {
         "basic",
     )
     .await;
+    if !runs_on(Backend::Postgres) {
+        return;
+    }
     let id = create_user(&f.scim, &user_body("slow@example.com")).await;
     let tenant = f.roster.cli_json(&["tenant", "show", &f.slug]).await["id"]
         .as_str()
@@ -151,4 +157,60 @@ async fn a_request_past_its_deadline_is_503_and_changes_nothing() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let got = f.scim.get(&format!("/Users/{id}")).await;
     assert!(got.body.get("title").is_none(), "{}", got.text);
+}
+
+/// The tenant's id as its schema and file names spell it: 32 hex digits.
+async fn tenant_hex(f: &Fixture) -> String {
+    f.roster.cli_json(&["tenant", "show", &f.slug]).await["id"]
+        .as_str()
+        .expect("id")
+        .replace('-', "")
+}
+
+#[tokio::test]
+async fn a_tenant_database_locked_by_another_program_is_503_then_recovers() {
+    if !runs_on(Backend::Sqlite) {
+        return;
+    }
+    let f = fixture_with(
+        RosterOptions::default().env("ROSTER_DATABASE__ACQUIRE_TIMEOUT_SECS", "1"),
+        "basic",
+    )
+    .await;
+    let id = create_user(&f.scim, &user_body("locked@example.com")).await;
+    let file = f
+        .roster
+        .data_dir()
+        .join("tenants")
+        .join(format!("tenant_{}.db", tenant_hex(&f).await));
+    assert!(file.exists(), "{}", file.display());
+
+    // Another program (the sqlite3 shell, a backup tool) holds the write lock.
+    use sqlx::Connection;
+    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .expect("open the tenant file");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("lock");
+    let p = patch(serde_json::json!([{"op": "replace", "path": "title", "value": "blocked"}]));
+    let started = std::time::Instant::now();
+    let resp = f.scim.patch(&format!("/Users/{id}"), &p).await;
+    let (status, _, detail) = scim_error(&resp);
+    assert_eq!(status, 503, "{detail}");
+    assert!(resp.header("retry-after").is_some());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    sqlx::query("ROLLBACK")
+        .execute(&mut other)
+        .await
+        .expect("unlock");
+
+    // Nothing of the refused write landed, and the tenant works again.
+    let got = f.scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert!(got.body.get("title").is_none(), "{}", got.text);
+    let resp = f.scim.patch(&format!("/Users/{id}"), &p).await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(resp.body["title"], "blocked");
 }

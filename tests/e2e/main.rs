@@ -1,10 +1,12 @@
 //! Roster's end-to-end tests: one test binary, one module per area.
 //!
 //! Each test starts its own `roster serve` (see `roster_e2e::Roster`) and creates its own tenants,
-//! so tests run in parallel. Run them all with `scripts/test` from the repository root.
+//! so tests run in parallel. Run them all with `scripts/test` from the repository root: it runs this
+//! binary twice, on PostgreSQL and on the embedded SQLite backend (`ROSTER_TEST_BACKEND`).
 
 mod common;
 mod discovery;
+mod durability;
 mod entra;
 mod errors;
 mod grpc;

@@ -3,7 +3,9 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use roster_e2e::{RosterOptions, roster_command};
+use roster_e2e::{Backend, RosterOptions, roster_command, runs_on, unique_slug};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 fn run_to_exit(mut command: std::process::Command) -> (Option<i32>, String) {
     let out = command
@@ -18,22 +20,64 @@ fn run_to_exit(mut command: std::process::Command) -> (Option<i32>, String) {
     )
 }
 
-#[test]
-fn without_a_database_url_it_exits_1_with_a_hint() {
-    let dir = tempfile::tempdir().expect("tempdir");
+#[tokio::test]
+async fn without_a_database_url_it_stores_everything_under_the_data_dir() {
+    if !runs_on(Backend::Sqlite) {
+        return;
+    }
+    let mut roster = roster_e2e::Roster::start(RosterOptions::default().without_redis()).await;
+    let dir = roster.data_dir().to_owned();
+    assert!(dir.join("control.db").is_file());
+    let slug = unique_slug("emb");
+    let tenant = roster.create_tenant(&slug).await;
+    let hex = tenant["id"].as_str().expect("id").replace('-', "");
+    assert!(
+        dir.join("tenants")
+            .join(format!("tenant_{hex}.db"))
+            .is_file()
+    );
+    let cred = roster.create_provider(&slug, "idp", "basic").await;
+    let resp = roster
+        .scim(&cred)
+        .post(
+            "/Users",
+            &serde_json::json!({"schemas": [USER], "userName": "kept@example.com"}),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    let id = resp.body["id"].as_str().expect("id").to_owned();
+
+    // A clean restart keeps the data, and the IdP's credential still works.
+    roster.stop().expect("stop");
+    roster.restart().await.expect("restart");
+    let got = roster.scim(&cred).get(&format!("/Users/{id}")).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.body["userName"], "kept@example.com");
+}
+
+#[tokio::test]
+async fn a_second_process_on_the_same_data_dir_is_refused() {
+    if !runs_on(Backend::Sqlite) {
+        return;
+    }
+    let mut roster = roster_e2e::Roster::start(RosterOptions::default().without_redis()).await;
     let mut command = roster_command();
     command
         .arg("serve")
-        .env("ROSTER_DATA_DIR", dir.path())
+        .env("ROSTER_DATA_DIR", roster.data_dir())
         .env("ROSTER_GATEWAY__LISTEN", "127.0.0.1:0")
         .env("ROSTER_ADMIN__LISTEN", "127.0.0.1:0");
     let (code, stderr) = run_to_exit(command);
     assert_eq!(code, Some(1), "{stderr}");
+    let pid = roster.pid().expect("pid").to_string();
     let last = stderr.lines().last().unwrap_or_default();
     assert!(
-        last.contains("database.url") && last.contains("ROSTER_DATABASE__URL"),
+        last.contains("in use by another roster process") && last.contains(&pid),
         "{stderr}"
     );
+    // The lock dies with its owner, however it ends: after kill -9 a new process starts.
+    roster.kill().expect("kill");
+    roster.restart().await.expect("restart after kill -9");
 }
 
 #[test]
@@ -61,7 +105,7 @@ async fn a_taken_port_fails_start_up_clearly() {
     command
         .arg("serve")
         .env("ROSTER_DATA_DIR", dir.path())
-        .env("ROSTER_DATABASE__URL", roster.database_url())
+        .envs(roster.database_env())
         .env("ROSTER_GATEWAY__LISTEN", &taken)
         .env("ROSTER_ADMIN__LISTEN", "127.0.0.1:0");
     let (code, stderr) = run_to_exit(command);

@@ -1,6 +1,7 @@
 //! One `roster serve` process under test, and its CLI.
 //!
-//! Each [`Roster`] gets a fresh temp data dir, its own database on the shared PostgreSQL server, and
+//! Each [`Roster`] gets a fresh temp data dir, its own database (on the shared PostgreSQL server, or
+//! embedded in the data dir: see [`crate::backend`]), and
 //! loopback ports picked by the OS (`127.0.0.1:0`); it learns them from `endpoints.json`. Dropping it
 //! sends SIGTERM, then SIGKILL if the process outlives the grace period.
 
@@ -92,7 +93,7 @@ pub struct Roster {
     data_dir: TempDir,
     /// Every `ROSTER_*` variable `roster serve` gets; kept for restarts.
     env: Vec<(String, String)>,
-    database_url: String,
+    database_url: Option<String>,
     child: Option<Child>,
     gateway_url: String,
     admin_url: String,
@@ -112,7 +113,10 @@ impl Roster {
     /// Starts a Roster and waits (at most 30 s) until endpoints.json exists and /readyz answers 200.
     pub async fn try_start(opts: RosterOptions) -> anyhow::Result<Roster> {
         let services = Services::get().await?;
-        let database_url = services.create_database().await?;
+        let database_url = match crate::backend() {
+            crate::Backend::Postgres => Some(services.create_database().await?),
+            crate::Backend::Sqlite => None,
+        };
         let data_dir = tempfile::Builder::new()
             .prefix("roster-e2e-data-")
             .tempdir()
@@ -124,7 +128,6 @@ impl Roster {
                 "ROSTER_DATA_DIR".to_owned(),
                 data_dir.path().display().to_string(),
             ),
-            ("ROSTER_DATABASE__URL".to_owned(), database_url.clone()),
             // A fixed free port, so `gateway.public_url` (and so every provider's base_url)
             // names the address the gateway really listens on, also across restarts.
             (
@@ -137,6 +140,9 @@ impl Roster {
             ),
             ("ROSTER_ADMIN__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         ];
+        if let Some(url) = &database_url {
+            env.push(("ROSTER_DATABASE__URL".to_owned(), url.clone()));
+        }
         match opts.redis {
             RedisMode::Shared => env.push((
                 "ROSTER_REDIS__URL".to_owned(),
@@ -191,9 +197,21 @@ impl Roster {
         self.data_dir().join("tls").join("cert.pem")
     }
 
-    /// Returns the URL of this Roster's own database.
+    /// Returns the URL of this Roster's own PostgreSQL database; panics on the embedded backend
+    /// (guard the test with [`crate::runs_on`]).
     pub fn database_url(&self) -> &str {
-        &self.database_url
+        self.database_url.as_deref().expect(
+            "this Roster runs on the embedded backend: guard the test with runs_on(Postgres)",
+        )
+    }
+
+    /// Returns the `ROSTER_*` variable naming this Roster's database, if it has one (PostgreSQL),
+    /// for a second process that must use the same data.
+    pub fn database_env(&self) -> Vec<(String, String)> {
+        self.database_url
+            .iter()
+            .map(|url| ("ROSTER_DATABASE__URL".to_owned(), url.clone()))
+            .collect()
     }
 
     /// Returns the file Roster's stdout and stderr go to (unless `TEST_LOG=1`).

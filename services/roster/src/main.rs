@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Roster: multi-tenant SCIM 2.0 provisioning.
 #[derive(Debug, Parser)]
@@ -18,7 +18,7 @@ pub(crate) struct Args {
     /// TOML configuration file (later sources win: defaults, this file, ROSTER_* variables, flags).
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Data directory: certificates, operator token, endpoints.json [config: data_dir, env: ROSTER_DATA_DIR; default ./roster-data].
+    /// Data directory: embedded databases, certificates, operator token, endpoints.json [config: data_dir, env: ROSTER_DATA_DIR; default ./roster-data].
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
     /// Admin CLI: gRPC URL of the server (default: from DATA_DIR/endpoints.json).
@@ -51,7 +51,13 @@ pub(crate) enum Command {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command()
+        .after_help(roster_runtime::config::options_help())
+        .get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(err) => err.exit(),
+    };
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -161,24 +161,32 @@ pub(crate) async fn run(
     failure.map_or(Ok(()), Err)
 }
 
+/// Opens PostgreSQL when `database.url` is set, else the embedded SQLite files under `data_dir`.
 async fn connect_store(config: &Config) -> anyhow::Result<Store> {
-    let Some(url) = &config.database.url else {
-        anyhow::bail!(
-            "no database configured: set database.url (ROSTER_DATABASE__URL=postgres://user@host/db); \
-             the embedded default without PostgreSQL is not available yet"
-        );
+    let wait = std::time::Duration::from_secs(config.database.acquire_timeout_secs);
+    let options = match &config.database.url {
+        Some(url) => StoreOptions::Postgres {
+            url: url.expose_secret().to_owned(),
+            max_connections: config.database.max_connections,
+            acquire_timeout: wait,
+        },
+        None => StoreOptions::Embedded {
+            data_dir: config.data_dir.clone(),
+            max_open_tenants: config.database.max_open_tenants,
+            busy_timeout: wait,
+        },
     };
-    let options = StoreOptions {
-        url: url.expose_secret().to_owned(),
-        max_connections: config.database.max_connections,
-        acquire_timeout: std::time::Duration::from_secs(config.database.acquire_timeout_secs),
-    };
-    Store::connect(&options).await.map_err(|err| {
-        anyhow::anyhow!(
-            "connect to the database: {}",
-            roster_runtime::grpc::error_chain(&err)
-        )
-    })
+    let store = Store::connect(&options).await.map_err(|err| match err {
+        roster_store::StoreError::DataDirInUse { .. } => {
+            anyhow::anyhow!("{err}; stop it first, or give this process its own --data-dir")
+        }
+        other => anyhow::anyhow!(
+            "open the database: {}",
+            roster_runtime::grpc::error_chain(&other)
+        ),
+    })?;
+    tracing::info!(backend = store.backend_name(), "store open");
+    Ok(store)
 }
 
 async fn grpc_routes(
@@ -215,10 +223,12 @@ async fn grpc_routes(
     Ok(routes)
 }
 
-/// Brings every tenant schema up to date (and finishes tenants a crash left half-created).
+/// Brings every tenant schema up to date (and finishes tenants a crash left
+/// half-created). Only tenants behind this build are touched, so startup does
+/// not open every tenant's database.
 async fn resume_tenant_migrations(store: &Store) -> anyhow::Result<()> {
     let tenants = store
-        .list_tenants()
+        .tenants_needing_migration()
         .await
         .map_err(|e| anyhow::anyhow!("list tenants: {e}"))?;
     for tenant in tenants {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Directory for generated files (certificates, tokens, endpoints).
+    /// Directory for the embedded databases and generated files (certificates, tokens, endpoints).
     pub data_dir: PathBuf,
     /// Database connection.
     pub database: DatabaseConfig,
@@ -40,13 +40,15 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// `postgres://` URL; none selects the embedded default (not yet available).
+    /// `postgres://` URL; none selects the embedded default (SQLite files under `data_dir`).
     #[serde(serialize_with = "serialize_secret_opt")]
     pub url: Option<SecretString>,
-    /// Maximum pooled connections.
+    /// Maximum pooled connections (PostgreSQL).
     pub max_connections: u32,
-    /// Seconds to wait for a pooled connection.
+    /// Seconds to wait for a pooled connection, or (embedded) for a busy database's write lock.
     pub acquire_timeout_secs: u64,
+    /// Embedded: how many tenant databases stay open at once (least recently used closes first).
+    pub max_open_tenants: usize,
 }
 
 /// Redis settings.
@@ -152,6 +154,7 @@ impl Default for DatabaseConfig {
             url: None,
             max_connections: 20,
             acquire_timeout_secs: 5,
+            max_open_tenants: 64,
         }
     }
 }
@@ -263,6 +266,12 @@ impl Config {
         if self.database.max_connections == 0 {
             problems.push("database.max_connections must be at least 1".to_owned());
         }
+        if self.database.max_open_tenants == 0 {
+            problems.push("database.max_open_tenants must be at least 1".to_owned());
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            problems.push("database.acquire_timeout_secs must be at least 1".to_owned());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -299,7 +308,8 @@ fn env_dict(env: &BTreeMap<String, String>) -> Dict {
         let Some(rest) = name.strip_prefix("ROSTER_") else {
             continue;
         };
-        if rest.starts_with("TEST_") || rest.is_empty() {
+        // ROSTER_CONFIG names the file itself (read by the command line).
+        if rest.starts_with("TEST_") || rest.is_empty() || rest == "CONFIG" {
             continue;
         }
         let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
@@ -327,6 +337,133 @@ fn insert_path(dict: &mut Dict, path: &[String], value: Value) {
             }
         }
     }
+}
+
+/// One documented configuration key.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigOption {
+    /// Dotted key, as in the TOML file.
+    pub key: &'static str,
+    /// What it does and its default.
+    pub help: &'static str,
+}
+
+impl ConfigOption {
+    /// The environment variable that sets it: `database.url` → `ROSTER_DATABASE__URL`.
+    pub fn env_var(&self) -> String {
+        format!(
+            "ROSTER_{}",
+            self.key.to_ascii_uppercase().replace('.', "__")
+        )
+    }
+}
+
+/// Every configuration key, for `roster --help` and README; a test keeps it
+/// equal to the keys [`Config`] has.
+pub const OPTIONS: &[ConfigOption] = &[
+    ConfigOption {
+        key: "data_dir",
+        help: "embedded databases, TLS files, operator token, internal key, endpoints.json [./roster-data]",
+    },
+    ConfigOption {
+        key: "database.url",
+        help: "postgres:// URL; unset = embedded SQLite under data_dir [unset]",
+    },
+    ConfigOption {
+        key: "database.max_connections",
+        help: "PostgreSQL pool size [20]",
+    },
+    ConfigOption {
+        key: "database.acquire_timeout_secs",
+        help: "wait for a connection or a busy database, then answer 503 [5]",
+    },
+    ConfigOption {
+        key: "database.max_open_tenants",
+        help: "embedded: tenant databases kept open at once [64]",
+    },
+    ConfigOption {
+        key: "redis.url",
+        help: "redis:// URL for shared rate limits; unset = in-process limiter [unset]",
+    },
+    ConfigOption {
+        key: "gateway.listen",
+        help: "HTTPS listen address [0.0.0.0:8443]",
+    },
+    ConfigOption {
+        key: "gateway.public_url",
+        help: "URL identity providers use; base of every provider's SCIM base URL [https://localhost:8443]",
+    },
+    ConfigOption {
+        key: "gateway.hosts",
+        help: "extra host names for the generated certificate [none]",
+    },
+    ConfigOption {
+        key: "gateway.tls_cert",
+        help: "PEM certificate chain; generated under data_dir/tls when unset",
+    },
+    ConfigOption {
+        key: "gateway.tls_key",
+        help: "PEM private key; set together with gateway.tls_cert",
+    },
+    ConfigOption {
+        key: "gateway.max_body_bytes",
+        help: "largest accepted request body [1048576]",
+    },
+    ConfigOption {
+        key: "gateway.request_timeout_secs",
+        help: "per-request deadline, then 503 [30]",
+    },
+    ConfigOption {
+        key: "gateway.rate_limit.per_second",
+        help: "sustained requests per second per tenant [200]",
+    },
+    ConfigOption {
+        key: "gateway.rate_limit.burst",
+        help: "burst above the sustained rate [400]",
+    },
+    ConfigOption {
+        key: "admin.listen",
+        help: "gRPC listen address of the services and admin API [127.0.0.1:8444]",
+    },
+    ConfigOption {
+        key: "services.tenants_url",
+        help: "gRPC URL of the tenants service in another process [this process]",
+    },
+    ConfigOption {
+        key: "services.identity_url",
+        help: "gRPC URL of the identity service in another process [this process]",
+    },
+    ConfigOption {
+        key: "services.key_file",
+        help: "internal signing key, shared by every process of a deployment [data_dir/internal.key]",
+    },
+    ConfigOption {
+        key: "services.operator_token_file",
+        help: "operator token for the admin API and CLI [data_dir/operator.token]",
+    },
+    ConfigOption {
+        key: "telemetry.log_format",
+        help: "text or json [text]",
+    },
+    ConfigOption {
+        key: "telemetry.otlp_endpoint",
+        help: "OTLP gRPC endpoint for traces (also OTEL_EXPORTER_OTLP_ENDPOINT) [unset]",
+    },
+];
+
+/// The options table as `roster --help` prints it.
+pub fn options_help() -> String {
+    let mut out =
+        String::from("Configuration (later wins: defaults, --config FILE, environment, flags):\n");
+    for option in OPTIONS {
+        out.push_str(&format!(
+            "  {:<34} {}\n      {}\n",
+            option.key,
+            option.env_var(),
+            option.help
+        ));
+    }
+    out
 }
 
 /// Parses an env or flag value the way figment's own env provider does
@@ -357,6 +494,65 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    /// Collects the dotted leaf keys of a serialized config.
+    fn leaf_keys(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    leaf_keys(&key, v, out);
+                }
+            }
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+
+    #[test]
+    fn every_key_is_documented_once_and_env_names_nest() {
+        let mut keys = Vec::new();
+        leaf_keys(
+            "",
+            &serde_json::to_value(Config::default()).unwrap(),
+            &mut keys,
+        );
+        let mut documented: Vec<String> = OPTIONS.iter().map(|o| o.key.to_owned()).collect();
+        keys.sort();
+        documented.sort();
+        assert_eq!(keys, documented);
+        // Each documented variable really sets its key.
+        for option in OPTIONS {
+            let value = if option.key.ends_with("url") && option.key.starts_with("gateway") {
+                "https://example.test"
+            } else {
+                "1"
+            };
+            let err = Config::load(None, &env(&[(&option.env_var(), value)]), &[]).err();
+            assert!(
+                !err.as_ref()
+                    .is_some_and(|e| e.to_string().contains("unknown field")),
+                "{}: {err:?}",
+                option.env_var()
+            );
+        }
+        let readme = include_str!("../../../README.md");
+        for option in OPTIONS {
+            assert!(
+                readme.contains(&option.env_var()),
+                "README lacks {}",
+                option.env_var()
+            );
+        }
+    }
+
+    #[test]
+    fn roster_config_variable_is_not_a_key() {
+        Config::load(None, &env(&[("ROSTER_CONFIG", "/etc/roster.toml")]), &[]).unwrap();
     }
 
     #[test]

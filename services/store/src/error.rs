@@ -24,6 +24,27 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// Another process owns the embedded data directory.
+    #[error(
+        "the data directory {} is in use by another roster process{}",
+        path.display(),
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    DataDirInUse {
+        /// The data directory.
+        path: std::path::PathBuf,
+        /// The owner's process id, as it recorded it.
+        pid: Option<u32>,
+    },
+    /// A file of the embedded data directory could not be created or opened.
+    #[error("cannot use {}", path.display())]
+    DataDir {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Anything else; a bug or corrupted data.
     #[error("database error")]
     Internal {
@@ -39,7 +60,8 @@ impl StoreError {
         match self {
             Self::Conflict { .. } => ErrorKind::Conflict,
             Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::Unavailable { .. } => ErrorKind::Unavailable,
+            Self::Unavailable { .. } | Self::DataDirInUse { .. } => ErrorKind::Unavailable,
+            Self::DataDir { .. } => ErrorKind::Internal,
             Self::Internal { .. } => ErrorKind::Internal,
         }
     }
@@ -55,21 +77,15 @@ impl StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match &err {
-            sqlx::Error::Database(db) => match db.code().as_deref() {
-                Some("23505") => Self::Conflict {
-                    constraint: db.constraint().unwrap_or("unique").to_owned(),
-                },
-                Some("23503") => Self::NotFound {
-                    kind: "referenced row",
-                },
-                // Serialization failure, deadlock, too many connections, shutting down.
-                Some("40001" | "40P01" | "53300" | "57P01" | "57P03") => {
-                    Self::Unavailable { source: err }
-                }
-                _ => Self::Internal {
-                    source: Box::new(err),
-                },
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict {
+                constraint: db.constraint().unwrap_or("unique").to_owned(),
             },
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => Self::NotFound {
+                kind: "referenced row",
+            },
+            sqlx::Error::Database(db) if is_transient(db.as_ref()) => {
+                Self::Unavailable { source: err }
+            }
             sqlx::Error::RowNotFound => Self::NotFound { kind: "row" },
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
@@ -81,4 +97,18 @@ impl From<sqlx::Error> for StoreError {
             },
         }
     }
+}
+
+/// Whether the database asks for the operation to be retried later.
+fn is_transient(db: &dyn sqlx::error::DatabaseError) -> bool {
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes (low byte).
+        let code: i32 = db.code().and_then(|c| c.parse().ok()).unwrap_or(0);
+        return matches!(code & 0xff, 5 | 6);
+    }
+    // Serialization failure, deadlock, too many connections, shutting down.
+    matches!(
+        db.code().as_deref(),
+        Some("40001" | "40P01" | "53300" | "57P01" | "57P03")
+    )
 }

@@ -1,22 +1,33 @@
 //! Roster's persistence: the control plane (tenants, providers) and
-//! tenant-scoped data (users, groups, memberships).
+//! tenant-scoped data (users, groups, memberships), on PostgreSQL or on
+//! embedded SQLite files.
 //!
 //! Tenant data is reachable only through [`TenantTx`], which [`Store::begin`]
-//! opens for one [`TenantId`]: on PostgreSQL a transaction whose
-//! transaction-local `search_path` names that tenant's schema and nothing else.
-//! Connections start with an empty search path, so a query that escaped the
-//! handle would fail instead of reaching some tenant's tables.
+//! opens for one [`TenantId`]:
+//! - on PostgreSQL, a transaction whose transaction-local `search_path` names
+//!   that tenant's schema and nothing else. Connections start with a search
+//!   path holding no tenant schema, so a query that escaped the handle fails
+//!   instead of reaching some tenant's tables;
+//! - on SQLite, a `BEGIN IMMEDIATE` transaction on that tenant's own database
+//!   file, the embedded counterpart of a schema.
 //!
-//! Backends plug in behind [`Store`] and [`TenantTx`] (an enum per backend);
-//! service crates see only these types and the records below. This crate knows
-//! SQL but not SCIM, tonic or axum.
+//! Both backends run the same SQL text wherever the dialects agree; the few
+//! places they differ go through [`Dialect`]. Each query is written once and
+//! compiled once per backend by the `on_tenant!` / `on_control!` macros, so a
+//! query cannot exist for one backend only. Service crates see only [`Store`],
+//! [`TenantTx`] and the records below; this crate knows SQL but not SCIM,
+//! tonic or axum.
 
 mod control;
 mod error;
 mod migrate;
 mod pg;
 mod records;
+mod sqlite;
 mod tenant;
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use roster_core::TenantId;
 
@@ -27,16 +38,31 @@ pub use records::{
 };
 pub use tenant::TenantTx;
 
-/// Connection settings for [`Store::connect`].
+/// Where the data lives, for [`Store::connect`].
 #[derive(Debug, Clone)]
-pub struct StoreOptions {
-    /// `postgres://` URL.
-    pub url: String,
-    /// Maximum open connections.
-    pub max_connections: u32,
-    /// How long to wait for a connection before answering Unavailable.
-    pub acquire_timeout: std::time::Duration,
+pub enum StoreOptions {
+    /// PostgreSQL: a control schema plus one schema per tenant.
+    Postgres {
+        /// `postgres://` URL.
+        url: String,
+        /// Maximum open connections.
+        max_connections: u32,
+        /// How long to wait for a connection before answering Unavailable.
+        acquire_timeout: Duration,
+    },
+    /// Embedded SQLite: `control.db` plus one file per tenant under `data_dir/db`.
+    Embedded {
+        /// The data directory; this process must be its only user (a lock file enforces it).
+        data_dir: PathBuf,
+        /// How many tenant databases may be open at once; the least recently used is closed.
+        max_open_tenants: usize,
+        /// How long a write waits for a busy database, and a caller for a connection.
+        busy_timeout: Duration,
+    },
 }
+
+/// The latest tenant-schema version this build knows; both backends agree on it.
+pub const TENANT_SCHEMA_VERSION: i32 = migrate::TENANT_SCHEMA_VERSION;
 
 /// The handle every service holds: cheap to clone, shared by all requests.
 #[derive(Clone, Debug)]
@@ -47,16 +73,67 @@ pub struct Store {
 #[derive(Clone, Debug)]
 enum Backend {
     Postgres(pg::PgBackend),
+    Sqlite(sqlite::SqliteBackend),
+}
+
+/// The few places where PostgreSQL and SQLite SQL differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+impl Dialect {
+    /// The current time from the database's clock, in the form its timestamp
+    /// columns store (SQLite: fixed-width RFC 3339 text, so text order is time order).
+    pub(crate) fn now(self) -> &'static str {
+        match self {
+            Self::Postgres => "now()",
+            Self::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        }
+    }
+
+    /// Locks the selected rows until the transaction ends. On SQLite the
+    /// transaction already holds the database's write lock (`BEGIN IMMEDIATE`).
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Self::Postgres => " FOR UPDATE",
+            Self::Sqlite => "",
+        }
+    }
 }
 
 impl Store {
-    /// Connects to the database and brings the control schema up to date.
+    /// Opens the store and brings the control schema up to date.
     pub async fn connect(options: &StoreOptions) -> Result<Self, StoreError> {
-        let backend = pg::PgBackend::connect(options).await?;
-        backend.migrate_control().await?;
-        Ok(Self {
-            backend: Backend::Postgres(backend),
-        })
+        let backend = match options {
+            StoreOptions::Postgres {
+                url,
+                max_connections,
+                acquire_timeout,
+            } => {
+                let backend =
+                    pg::PgBackend::connect(url, *max_connections, *acquire_timeout).await?;
+                backend.migrate_control().await?;
+                Backend::Postgres(backend)
+            }
+            StoreOptions::Embedded {
+                data_dir,
+                max_open_tenants,
+                busy_timeout,
+            } => Backend::Sqlite(
+                sqlite::SqliteBackend::open(data_dir, *max_open_tenants, *busy_timeout).await?,
+            ),
+        };
+        Ok(Self { backend })
+    }
+
+    /// Which backend this store runs on: `"postgres"` or `"sqlite"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
     }
 
     /// Begins a transaction on one tenant's data; dropping it without
@@ -65,15 +142,19 @@ impl Store {
     pub async fn begin(&self, tenant: &TenantId) -> Result<TenantTx, StoreError> {
         match &self.backend {
             Backend::Postgres(pg) => pg.begin_tenant(tenant).await,
+            Backend::Sqlite(lite) => lite.begin_tenant(tenant).await,
         }
     }
 
-    /// Creates the tenant's schema if needed and applies its pending migrations.
-    /// Safe to repeat and to run concurrently: it resumes where it stopped.
+    /// Creates the tenant's schema (or database file) if needed and applies its
+    /// pending migrations. Safe to repeat: it resumes where it stopped.
     #[tracing::instrument(skip_all, fields(tenant = %tenant))]
     pub async fn migrate_tenant(&self, tenant: &TenantId) -> Result<i32, StoreError> {
-        match &self.backend {
-            Backend::Postgres(pg) => pg.migrate_tenant(tenant).await,
-        }
+        let version = match &self.backend {
+            Backend::Postgres(pg) => pg.migrate_tenant(tenant).await?,
+            Backend::Sqlite(lite) => lite.migrate_tenant(tenant).await?,
+        };
+        self.record_schema_version(tenant, version).await?;
+        Ok(version)
     }
 }

@@ -28,6 +28,31 @@ pub(crate) const TENANT_POSTGRES: &[Migration] = &[Migration {
     sql: include_str!("../migrations/tenant/postgres/0001_identity.sql"),
 }];
 
+/// Control-database migrations (SQLite), in order; the same versions as PostgreSQL's.
+pub(crate) const CONTROL_SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_control",
+    sql: include_str!("../migrations/control/sqlite/0001_control.sql"),
+}];
+
+/// Tenant-database migrations (SQLite), in order; the same versions as PostgreSQL's.
+pub(crate) const TENANT_SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_identity",
+    sql: include_str!("../migrations/tenant/sqlite/0001_identity.sql"),
+}];
+
+/// The newest tenant version; a tenant recorded below it is migrated at startup.
+pub(crate) const TENANT_SCHEMA_VERSION: i32 = TENANT_POSTGRES.len() as i32;
+
+/// The migrations in `all` newer than `applied`.
+pub(crate) fn pending(
+    all: &'static [Migration],
+    applied: i32,
+) -> impl Iterator<Item = &'static Migration> {
+    all.iter().filter(move |m| m.version > applied)
+}
+
 /// Splits a migration file into statements. Our files keep one statement per
 /// `;`-terminated line group and no `;` inside literals or bodies, which the
 /// tests below hold them to.
@@ -67,17 +92,35 @@ mod tests {
 
     #[test]
     fn every_embedded_statement_is_single() {
-        for m in CONTROL_POSTGRES.iter().chain(TENANT_POSTGRES) {
+        let all = [
+            CONTROL_POSTGRES,
+            TENANT_POSTGRES,
+            CONTROL_SQLITE,
+            TENANT_SQLITE,
+        ];
+        for m in all.iter().flat_map(|list| list.iter()) {
             let parts = statements(m.sql);
             assert!(!parts.is_empty(), "{}", m.name);
             for stmt in parts {
                 assert!(!stmt.contains(';'), "{}: {stmt}", m.name);
             }
         }
-        for list in [CONTROL_POSTGRES, TENANT_POSTGRES] {
+        for list in all {
             for (i, m) in list.iter().enumerate() {
                 assert_eq!(m.version as usize, i + 1, "{}", m.name);
             }
         }
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        for (pg, lite) in [
+            (CONTROL_POSTGRES, CONTROL_SQLITE),
+            (TENANT_POSTGRES, TENANT_SQLITE),
+        ] {
+            let names = |list: &[Migration]| list.iter().map(|m| m.name).collect::<Vec<_>>();
+            assert_eq!(names(pg), names(lite));
+        }
+        assert_eq!(TENANT_SCHEMA_VERSION as usize, TENANT_SQLITE.len());
     }
 }

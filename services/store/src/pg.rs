@@ -6,9 +6,9 @@ use roster_core::TenantId;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgPool};
 
-use crate::migrate::{self, Migration};
+use crate::StoreError;
+use crate::migrate::{self, pending};
 use crate::tenant::TenantTx;
-use crate::{StoreError, StoreOptions};
 
 /// A pool of connections whose session search path is empty (fails closed).
 #[derive(Clone, Debug)]
@@ -17,14 +17,18 @@ pub(crate) struct PgBackend {
 }
 
 impl PgBackend {
-    pub(crate) async fn connect(options: &StoreOptions) -> Result<Self, StoreError> {
-        let connect = PgConnectOptions::from_str(&options.url)?
+    pub(crate) async fn connect(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: std::time::Duration,
+    ) -> Result<Self, StoreError> {
+        let connect = PgConnectOptions::from_str(url)?
             // No schema is searched unless a transaction names one.
             .options([("search_path", "pg_catalog")])
             .application_name("roster");
         let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
+            .max_connections(max_connections)
+            .acquire_timeout(acquire_timeout)
             .connect_with(connect)
             .await?;
         Ok(Self { pool })
@@ -97,7 +101,7 @@ impl PgBackend {
     /// Creates the tenant schema and applies pending migrations, each in its own
     /// transaction touching only that schema, under a per-tenant advisory lock.
     /// The version is kept in the tenant schema (so a migration and its record
-    /// commit together) and mirrored to `control.tenants` afterwards.
+    /// commit together); the caller mirrors it to `control.tenants` afterwards.
     pub(crate) async fn migrate_tenant(&self, tenant: &TenantId) -> Result<i32, StoreError> {
         let schema = tenant.schema_name();
         let mut conn = self.acquire().await?;
@@ -135,23 +139,14 @@ impl PgBackend {
             version = m.version;
         }
         tx.commit().await?;
-        sqlx::query("UPDATE control.tenants SET schema_version = $2 WHERE id = $1")
-            .bind(tenant.as_uuid())
-            .bind(version)
-            .execute(&mut *conn)
-            .await?;
         Ok(version)
     }
 
     pub(crate) async fn begin_tenant(&self, tenant: &TenantId) -> Result<TenantTx, StoreError> {
         let mut tx = self.begin().await?;
         set_local_search_path(&mut tx, &tenant.schema_name()).await?;
-        Ok(TenantTx::postgres(*tenant, tx))
+        Ok(TenantTx::new(*tenant, crate::tenant::Inner::Postgres(tx)))
     }
-}
-
-fn pending(all: &'static [Migration], applied: i32) -> impl Iterator<Item = &'static Migration> {
-    all.iter().filter(move |m| m.version > applied)
 }
 
 async fn set_local_search_path(

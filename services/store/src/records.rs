@@ -228,6 +228,15 @@ impl MemberType {
             Self::Group => "Group",
         }
     }
+
+    /// Reads the stored form; the column's CHECK allows only the two values.
+    pub(crate) fn parse_stored(text: &str) -> Self {
+        if text == "Group" {
+            Self::Group
+        } else {
+            Self::User
+        }
+    }
 }
 
 /// A member of a group, with its display value.

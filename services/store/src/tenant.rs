@@ -1,19 +1,26 @@
 //! [`TenantTx`]: the one handle through which tenant data is read and written.
 //!
-//! Every query here is unqualified and runs inside a transaction whose local
-//! `search_path` is the tenant's schema alone. Every read and write is also
-//! scoped to the calling provider: a provider sees only what it owns.
+//! Every query here is unqualified and runs inside a transaction scoped to one
+//! tenant: on PostgreSQL its local `search_path` is the tenant's schema alone,
+//! on SQLite it runs on the tenant's own database file. Every read and write is
+//! also scoped to the calling provider: a provider sees only what it owns.
+//!
+//! Each method's SQL is written once and run through [`on_tenant!`], which
+//! compiles it for both backends; [`Dialect`] supplies what differs.
 
 use roster_core::{GroupId, ProviderId, TenantId, UserId};
-use sqlx::{Postgres, QueryBuilder, Transaction};
+use sqlx::{Database, Encode, Postgres, QueryBuilder, Sqlite, Transaction, Type};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::records::{
     GroupCondition, GroupRecord, MemberRecord, MemberType, NewGroup, NewUser, UserCondition,
     UserRecord,
 };
+use crate::{Dialect, StoreError};
+
+/// Most ids bound in one `IN (…)` list; SQLite allows 32,766 parameters per statement.
+const IN_CHUNK: usize = 500;
 
 /// A transaction on one tenant's data. Dropping it without [`commit`](Self::commit) rolls back.
 pub struct TenantTx {
@@ -21,8 +28,20 @@ pub struct TenantTx {
     inner: Inner,
 }
 
-enum Inner {
+pub(crate) enum Inner {
     Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+/// Runs `$body` with `$tx` bound to the backend's open transaction. The body is
+/// compiled once per backend, so both always run the same query code.
+macro_rules! on_tenant {
+    ($self:ident, $tx:ident => $body:expr) => {
+        match &mut $self.inner {
+            Inner::Postgres($tx) => $body,
+            Inner::Sqlite($tx) => $body,
+        }
+    };
 }
 
 #[derive(sqlx::FromRow)]
@@ -76,11 +95,8 @@ const GROUP_RETURNING: &str =
     "RETURNING id, provider_id, resource, version, created_at, updated_at";
 
 impl TenantTx {
-    pub(crate) fn postgres(tenant: TenantId, tx: Transaction<'static, Postgres>) -> Self {
-        Self {
-            tenant,
-            inner: Inner::Postgres(tx),
-        }
+    pub(crate) fn new(tenant: TenantId, inner: Inner) -> Self {
+        Self { tenant, inner }
     }
 
     /// Returns the tenant this transaction is scoped to.
@@ -88,9 +104,10 @@ impl TenantTx {
         self.tenant
     }
 
-    fn pg(&mut self) -> &mut Transaction<'static, Postgres> {
-        match &mut self.inner {
-            Inner::Postgres(tx) => tx,
+    fn dialect(&self) -> Dialect {
+        match self.inner {
+            Inner::Postgres(_) => Dialect::Postgres,
+            Inner::Sqlite(_) => Dialect::Sqlite,
         }
     }
 
@@ -98,6 +115,7 @@ impl TenantTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.inner {
             Inner::Postgres(tx) => tx.commit().await?,
+            Inner::Sqlite(tx) => tx.commit().await?,
         }
         Ok(())
     }
@@ -113,16 +131,18 @@ impl TenantTx {
             "INSERT INTO users (id, provider_id, user_name, user_name_key, external_id, display_name_key, resource) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) {USER_RETURNING}"
         );
-        let row = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .bind(&user.user_name)
-            .bind(&user.user_name_key)
-            .bind(&user.external_id)
-            .bind(&user.display_name_key)
-            .bind(sqlx::types::Json(&user.resource))
-            .fetch_one(&mut **self.pg())
-            .await?;
+        let row = on_tenant!(self, tx => {
+            sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .bind(&user.user_name)
+                .bind(&user.user_name_key)
+                .bind(&user.external_id)
+                .bind(&user.display_name_key)
+                .bind(sqlx::types::Json(&user.resource))
+                .fetch_one(&mut **tx)
+                .await
+        })?;
         self.write_emails(id, &user.emails).await?;
         Ok(row.into())
     }
@@ -136,24 +156,30 @@ impl TenantTx {
     ) -> Result<UserRecord, StoreError> {
         let sql = format!(
             "UPDATE users SET user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6, \
-             resource = $7, version = version + 1, updated_at = now() \
-             WHERE id = $1 AND provider_id = $2 {USER_RETURNING}"
+             resource = $7, version = version + 1, updated_at = {now} \
+             WHERE id = $1 AND provider_id = $2 {USER_RETURNING}",
+            now = self.dialect().now()
         );
-        let row = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .bind(&user.user_name)
-            .bind(&user.user_name_key)
-            .bind(&user.external_id)
-            .bind(&user.display_name_key)
-            .bind(sqlx::types::Json(&user.resource))
-            .fetch_optional(&mut **self.pg())
-            .await?
-            .ok_or(StoreError::NotFound { kind: "user" })?;
-        sqlx::query("DELETE FROM user_emails WHERE user_id = $1")
-            .bind(id.as_uuid())
-            .execute(&mut **self.pg())
-            .await?;
+        let row = on_tenant!(self, tx => {
+            sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .bind(&user.user_name)
+                .bind(&user.user_name_key)
+                .bind(&user.external_id)
+                .bind(&user.display_name_key)
+                .bind(sqlx::types::Json(&user.resource))
+                .fetch_optional(&mut **tx)
+                .await
+        })?
+        .ok_or(StoreError::NotFound { kind: "user" })?;
+        on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM user_emails WHERE user_id = $1")
+                .bind(id.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
         self.write_emails(id, &user.emails).await?;
         Ok(row.into())
     }
@@ -166,15 +192,15 @@ impl TenantTx {
         if emails.is_empty() {
             return Ok(());
         }
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "INSERT INTO user_emails (user_id, type_key, value_key) ",
-        );
-        qb.push_values(emails, |mut b, (type_key, value_key)| {
-            b.push_bind(id.as_uuid())
-                .push_bind(type_key)
-                .push_bind(value_key);
-        });
-        qb.build().execute(&mut **self.pg()).await?;
+        on_tenant!(self, tx => {
+            let mut qb = QueryBuilder::new("INSERT INTO user_emails (user_id, type_key, value_key) ");
+            qb.push_values(emails, |mut b, (type_key, value_key)| {
+                b.push_bind(id.as_uuid())
+                    .push_bind(type_key.clone())
+                    .push_bind(value_key.clone());
+            });
+            qb.build().execute(&mut **tx).await.map(|_| ())
+        })?;
         Ok(())
     }
 
@@ -185,16 +211,22 @@ impl TenantTx {
         id: UserId,
         for_update: bool,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let lock = if for_update { " FOR UPDATE" } else { "" };
+        let lock = if for_update {
+            self.dialect().for_update()
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT id, provider_id, resource, version, created_at, updated_at FROM users \
              WHERE id = $1 AND provider_id = $2{lock}"
         );
-        let row = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .fetch_optional(&mut **self.pg())
-            .await?;
+        let row = on_tenant!(self, tx => {
+            sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .fetch_optional(&mut **tx)
+                .await
+        })?;
         Ok(row.map(Into::into))
     }
 
@@ -204,19 +236,31 @@ impl TenantTx {
         provider: ProviderId,
         id: UserId,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1 AND provider_id = $2")
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .execute(&mut **self.pg())
-            .await?;
-        if done.rows_affected() == 0 {
+        let deleted = on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM users WHERE id = $1 AND provider_id = $2")
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        if deleted == 0 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM group_members WHERE member_id = $1")
-            .bind(id.as_uuid())
-            .execute(&mut **self.pg())
-            .await?;
+        self.delete_memberships_of(id.as_uuid()).await?;
         Ok(true)
+    }
+
+    /// Removes a user or group from every group it is a member of.
+    async fn delete_memberships_of(&mut self, member: Uuid) -> Result<(), StoreError> {
+        on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM group_members WHERE member_id = $1")
+                .bind(member)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 
     /// Returns how many users the provider owns.
@@ -224,10 +268,12 @@ impl TenantTx {
         &mut self,
         provider: ProviderId,
     ) -> Result<i64, StoreError> {
-        let n = sqlx::query_scalar("SELECT count(*) FROM users WHERE provider_id = $1")
-            .bind(provider.as_uuid())
-            .fetch_one(&mut **self.pg())
-            .await?;
+        let n = on_tenant!(self, tx => {
+            sqlx::query_scalar("SELECT count(*) FROM users WHERE provider_id = $1")
+                .bind(provider.as_uuid())
+                .fetch_one(&mut **tx)
+                .await
+        })?;
         Ok(n)
     }
 
@@ -240,27 +286,22 @@ impl TenantTx {
         offset: i64,
         limit: i64,
     ) -> Result<(i64, Vec<UserRecord>), StoreError> {
-        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM users u");
-        push_user_conditions(&mut count, provider, conditions);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&mut **self.pg())
-            .await?;
+        let total: i64 = on_tenant!(self, tx => {
+            let mut count = QueryBuilder::new("SELECT count(*) FROM users u");
+            push_user_conditions(&mut count, provider, conditions);
+            count.build_query_scalar().fetch_one(&mut **tx).await
+        })?;
         if limit == 0 || total <= offset {
             return Ok((total, Vec::new()));
         }
-        let mut page = QueryBuilder::<Postgres>::new(
-            "SELECT u.id, u.provider_id, u.resource, u.version, u.created_at, u.updated_at FROM users u",
-        );
-        push_user_conditions(&mut page, provider, conditions);
-        page.push(" ORDER BY u.created_at, u.id OFFSET ")
-            .push_bind(offset)
-            .push(" LIMIT ")
-            .push_bind(limit);
-        let rows = page
-            .build_query_as::<UserRow>()
-            .fetch_all(&mut **self.pg())
-            .await?;
+        let rows = on_tenant!(self, tx => {
+            let mut page = QueryBuilder::new(
+                "SELECT u.id, u.provider_id, u.resource, u.version, u.created_at, u.updated_at FROM users u",
+            );
+            push_user_conditions(&mut page, provider, conditions);
+            push_page(&mut page, "u", offset, limit);
+            page.build_query_as::<UserRow>().fetch_all(&mut **tx).await
+        })?;
         Ok((total, rows.into_iter().map(Into::into).collect()))
     }
 
@@ -270,16 +311,22 @@ impl TenantTx {
         users: &[UserId],
     ) -> Result<Vec<(UserId, GroupId, String)>, StoreError> {
         let ids: Vec<Uuid> = users.iter().map(UserId::as_uuid).collect();
-        let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-            "SELECT m.member_id, g.id, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id \
-             WHERE m.member_id = ANY($1) ORDER BY g.display_name_key, g.id",
-        )
-        .bind(&ids)
-        .fetch_all(&mut **self.pg())
-        .await?;
-        Ok(rows
+        let mut found: Vec<(Uuid, Uuid, String, String)> = Vec::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let rows: Vec<(Uuid, Uuid, String, String)> = on_tenant!(self, tx => {
+                let mut qb = QueryBuilder::new(
+                    "SELECT m.member_id, g.id, g.display_name, g.display_name_key \
+                     FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.member_id IN ",
+                );
+                push_id_list(&mut qb, chunk);
+                qb.build_query_as().fetch_all(&mut **tx).await
+            })?;
+            found.extend(rows);
+        }
+        found.sort_by(|a, b| (&a.3, a.1).cmp(&(&b.3, b.1)));
+        Ok(found
             .into_iter()
-            .map(|(u, g, name)| (UserId::from_uuid(u), GroupId::from_uuid(g), name))
+            .map(|(u, g, name, _)| (UserId::from_uuid(u), GroupId::from_uuid(g), name))
             .collect())
     }
 
@@ -294,15 +341,17 @@ impl TenantTx {
             "INSERT INTO groups (id, provider_id, display_name, display_name_key, external_id, resource) \
              VALUES ($1, $2, $3, $4, $5, $6) {GROUP_RETURNING}"
         );
-        let row = sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .bind(&group.display_name)
-            .bind(&group.display_name_key)
-            .bind(&group.external_id)
-            .bind(sqlx::types::Json(&group.resource))
-            .fetch_one(&mut **self.pg())
-            .await?;
+        let row = on_tenant!(self, tx => {
+            sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .bind(&group.display_name)
+                .bind(&group.display_name_key)
+                .bind(&group.external_id)
+                .bind(sqlx::types::Json(&group.resource))
+                .fetch_one(&mut **tx)
+                .await
+        })?;
         Ok(row.into())
     }
 
@@ -315,18 +364,21 @@ impl TenantTx {
     ) -> Result<GroupRecord, StoreError> {
         let sql = format!(
             "UPDATE groups SET display_name = $3, display_name_key = $4, external_id = $5, resource = $6, \
-             version = version + 1, updated_at = now() WHERE id = $1 AND provider_id = $2 {GROUP_RETURNING}"
+             version = version + 1, updated_at = {now} WHERE id = $1 AND provider_id = $2 {GROUP_RETURNING}",
+            now = self.dialect().now()
         );
-        let row = sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .bind(&group.display_name)
-            .bind(&group.display_name_key)
-            .bind(&group.external_id)
-            .bind(sqlx::types::Json(&group.resource))
-            .fetch_optional(&mut **self.pg())
-            .await?
-            .ok_or(StoreError::NotFound { kind: "group" })?;
+        let row = on_tenant!(self, tx => {
+            sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .bind(&group.display_name)
+                .bind(&group.display_name_key)
+                .bind(&group.external_id)
+                .bind(sqlx::types::Json(&group.resource))
+                .fetch_optional(&mut **tx)
+                .await
+        })?
+        .ok_or(StoreError::NotFound { kind: "group" })?;
         Ok(row.into())
     }
 
@@ -337,16 +389,22 @@ impl TenantTx {
         id: GroupId,
         for_update: bool,
     ) -> Result<Option<GroupRecord>, StoreError> {
-        let lock = if for_update { " FOR UPDATE" } else { "" };
+        let lock = if for_update {
+            self.dialect().for_update()
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT id, provider_id, resource, version, created_at, updated_at FROM groups \
              WHERE id = $1 AND provider_id = $2{lock}"
         );
-        let row = sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .fetch_optional(&mut **self.pg())
-            .await?;
+        let row = on_tenant!(self, tx => {
+            sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .fetch_optional(&mut **tx)
+                .await
+        })?;
         Ok(row.map(Into::into))
     }
 
@@ -356,31 +414,34 @@ impl TenantTx {
         provider: ProviderId,
         id: GroupId,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM groups WHERE id = $1 AND provider_id = $2")
-            .bind(id.as_uuid())
-            .bind(provider.as_uuid())
-            .execute(&mut **self.pg())
-            .await?;
-        if done.rows_affected() == 0 {
+        let deleted = on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM groups WHERE id = $1 AND provider_id = $2")
+                .bind(id.as_uuid())
+                .bind(provider.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        if deleted == 0 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM group_members WHERE member_id = $1")
-            .bind(id.as_uuid())
-            .execute(&mut **self.pg())
-            .await?;
+        self.delete_memberships_of(id.as_uuid()).await?;
         Ok(true)
     }
 
     /// Bumps a group's version and modification time (after member changes).
     pub async fn touch_group(&mut self, id: GroupId) -> Result<GroupRecord, StoreError> {
         let sql = format!(
-            "UPDATE groups SET version = version + 1, updated_at = now() WHERE id = $1 {GROUP_RETURNING}"
+            "UPDATE groups SET version = version + 1, updated_at = {now} WHERE id = $1 {GROUP_RETURNING}",
+            now = self.dialect().now()
         );
-        let row = sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_uuid())
-            .fetch_optional(&mut **self.pg())
-            .await?
-            .ok_or(StoreError::NotFound { kind: "group" })?;
+        let row = on_tenant!(self, tx => {
+            sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_uuid())
+                .fetch_optional(&mut **tx)
+                .await
+        })?
+        .ok_or(StoreError::NotFound { kind: "group" })?;
         Ok(row.into())
     }
 
@@ -392,27 +453,22 @@ impl TenantTx {
         offset: i64,
         limit: i64,
     ) -> Result<(i64, Vec<GroupRecord>), StoreError> {
-        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM groups g");
-        push_group_conditions(&mut count, provider, conditions);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&mut **self.pg())
-            .await?;
+        let total: i64 = on_tenant!(self, tx => {
+            let mut count = QueryBuilder::new("SELECT count(*) FROM groups g");
+            push_group_conditions(&mut count, provider, conditions);
+            count.build_query_scalar().fetch_one(&mut **tx).await
+        })?;
         if limit == 0 || total <= offset {
             return Ok((total, Vec::new()));
         }
-        let mut page = QueryBuilder::<Postgres>::new(
-            "SELECT g.id, g.provider_id, g.resource, g.version, g.created_at, g.updated_at FROM groups g",
-        );
-        push_group_conditions(&mut page, provider, conditions);
-        page.push(" ORDER BY g.created_at, g.id OFFSET ")
-            .push_bind(offset)
-            .push(" LIMIT ")
-            .push_bind(limit);
-        let rows = page
-            .build_query_as::<GroupRow>()
-            .fetch_all(&mut **self.pg())
-            .await?;
+        let rows = on_tenant!(self, tx => {
+            let mut page = QueryBuilder::new(
+                "SELECT g.id, g.provider_id, g.resource, g.version, g.created_at, g.updated_at FROM groups g",
+            );
+            push_group_conditions(&mut page, provider, conditions);
+            push_page(&mut page, "g", offset, limit);
+            page.build_query_as::<GroupRow>().fetch_all(&mut **tx).await
+        })?;
         Ok((total, rows.into_iter().map(Into::into).collect()))
     }
 
@@ -422,27 +478,24 @@ impl TenantTx {
         provider: ProviderId,
         ids: &[Uuid],
     ) -> Result<Vec<(Uuid, MemberType)>, StoreError> {
-        let rows: Vec<(Uuid, String)> = sqlx::query_as(
-            "SELECT id, 'User' FROM users WHERE provider_id = $1 AND id = ANY($2) \
-             UNION ALL SELECT id, 'Group' FROM groups WHERE provider_id = $1 AND id = ANY($2)",
-        )
-        .bind(provider.as_uuid())
-        .bind(ids)
-        .fetch_all(&mut **self.pg())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, t)| {
-                (
-                    id,
-                    if t == "Group" {
-                        MemberType::Group
-                    } else {
-                        MemberType::User
-                    },
-                )
-            })
-            .collect())
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_CHUNK) {
+            let rows: Vec<(Uuid, String)> = on_tenant!(self, tx => {
+                let mut qb = QueryBuilder::new("SELECT id, 'User' FROM users WHERE provider_id = ");
+                qb.push_bind(provider.as_uuid()).push(" AND id IN ");
+                push_id_list(&mut qb, chunk);
+                qb.push(" UNION ALL SELECT id, 'Group' FROM groups WHERE provider_id = ")
+                    .push_bind(provider.as_uuid())
+                    .push(" AND id IN ");
+                push_id_list(&mut qb, chunk);
+                qb.build_query_as().fetch_all(&mut **tx).await
+            })?;
+            found.extend(
+                rows.into_iter()
+                    .map(|(id, t)| (id, MemberType::parse_stored(&t))),
+            );
+        }
+        Ok(found)
     }
 
     /// Adds members (already resolved) to a group; existing memberships are kept.
@@ -451,72 +504,108 @@ impl TenantTx {
         group: GroupId,
         members: &[(Uuid, MemberType)],
     ) -> Result<(), StoreError> {
-        for chunk in members.chunks(1000) {
-            let mut qb = QueryBuilder::<Postgres>::new(
-                "INSERT INTO group_members (group_id, member_id, member_type) ",
-            );
-            qb.push_values(chunk, |mut b, (id, t)| {
-                b.push_bind(group.as_uuid())
-                    .push_bind(*id)
-                    .push_bind(t.as_str());
-            });
-            qb.push(" ON CONFLICT DO NOTHING");
-            qb.build().execute(&mut **self.pg()).await?;
+        for chunk in members.chunks(IN_CHUNK) {
+            on_tenant!(self, tx => {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO group_members (group_id, member_id, member_type) ",
+                );
+                qb.push_values(chunk, |mut b, (id, t)| {
+                    b.push_bind(group.as_uuid())
+                        .push_bind(*id)
+                        .push_bind(t.as_str());
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut **tx).await.map(|_| ())
+            })?;
         }
         Ok(())
     }
 
     /// Removes the given members from a group (absent ones are ignored).
     pub async fn remove_members(&mut self, group: GroupId, ids: &[Uuid]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND member_id = ANY($2)")
-            .bind(group.as_uuid())
-            .bind(ids)
-            .execute(&mut **self.pg())
-            .await?;
+        for chunk in ids.chunks(IN_CHUNK) {
+            on_tenant!(self, tx => {
+                let mut qb = QueryBuilder::new("DELETE FROM group_members WHERE group_id = ");
+                qb.push_bind(group.as_uuid()).push(" AND member_id IN ");
+                push_id_list(&mut qb, chunk);
+                qb.build().execute(&mut **tx).await.map(|_| ())
+            })?;
+        }
         Ok(())
     }
 
     /// Removes every member of a group.
     pub async fn clear_members(&mut self, group: GroupId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM group_members WHERE group_id = $1")
-            .bind(group.as_uuid())
-            .execute(&mut **self.pg())
-            .await?;
+        on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+                .bind(group.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
         Ok(())
     }
 
     /// Returns a group's members with their display values, in a stable order.
     pub async fn members(&mut self, group: GroupId) -> Result<Vec<MemberRecord>, StoreError> {
-        let rows: Vec<(Uuid, String, Option<String>)> = sqlx::query_as(
-            "SELECT m.member_id, m.member_type, COALESCE(u.resource->>'displayName', u.user_name, g.display_name) \
-             FROM group_members m \
-             LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id \
-             LEFT JOIN groups g ON m.member_type = 'Group' AND g.id = m.member_id \
-             WHERE m.group_id = $1 ORDER BY m.member_id",
-        )
-        .bind(group.as_uuid())
-        .fetch_all(&mut **self.pg())
-        .await?;
+        let rows: Vec<(Uuid, String, Option<String>)> = on_tenant!(self, tx => {
+            sqlx::query_as(
+                "SELECT m.member_id, m.member_type, COALESCE(u.resource->>'displayName', u.user_name, g.display_name) \
+                 FROM group_members m \
+                 LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id \
+                 LEFT JOIN groups g ON m.member_type = 'Group' AND g.id = m.member_id \
+                 WHERE m.group_id = $1 ORDER BY m.member_id",
+            )
+            .bind(group.as_uuid())
+            .fetch_all(&mut **tx)
+            .await
+        })?;
         Ok(rows
             .into_iter()
             .map(|(id, t, display)| MemberRecord {
                 id,
-                member_type: if t == "Group" {
-                    MemberType::Group
-                } else {
-                    MemberType::User
-                },
+                member_type: MemberType::parse_stored(&t),
                 display,
             })
             .collect())
     }
 }
 
-fn push_user_conditions(
-    qb: &mut QueryBuilder<Postgres>,
+/// Appends `(?, ?, …)` binding each id.
+fn push_id_list<DB>(qb: &mut QueryBuilder<DB>, ids: &[Uuid])
+where
+    DB: Database,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+{
+    qb.push("(");
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    qb.push(")");
+}
+
+/// Appends the creation-order page clause for the table aliased `alias`.
+fn push_page<DB>(qb: &mut QueryBuilder<DB>, alias: &'static str, offset: i64, limit: i64)
+where
+    DB: Database,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+{
+    qb.push(format!(" ORDER BY {alias}.created_at, {alias}.id LIMIT "))
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+}
+
+fn push_user_conditions<DB>(
+    qb: &mut QueryBuilder<DB>,
     provider: ProviderId,
     conditions: &[UserCondition],
-) {
+) where
+    DB: Database,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
     qb.push(" WHERE u.provider_id = ")
         .push_bind(provider.as_uuid());
     for condition in conditions {
@@ -545,11 +634,15 @@ fn push_user_conditions(
     }
 }
 
-fn push_group_conditions(
-    qb: &mut QueryBuilder<Postgres>,
+fn push_group_conditions<DB>(
+    qb: &mut QueryBuilder<DB>,
     provider: ProviderId,
     conditions: &[GroupCondition],
-) {
+) where
+    DB: Database,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
     qb.push(" WHERE g.provider_id = ")
         .push_bind(provider.as_uuid());
     for condition in conditions {
