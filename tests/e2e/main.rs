@@ -19,3 +19,4 @@ mod roles;
 mod smoke;
 mod startup;
 mod tracing;
+mod transfer;

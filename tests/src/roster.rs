@@ -59,6 +59,10 @@ pub struct RosterOptions {
     pub rate_limit: Option<RateLimit>,
     /// Further `ROSTER_*` variables, applied last.
     pub env: Vec<(String, String)>,
+    /// The data dir to use (say, a restored backup); `None` makes a fresh temp dir.
+    pub data_dir: Option<PathBuf>,
+    /// The storage backend; `None` follows [`crate::backend`] (`ROSTER_TEST_BACKEND`).
+    pub backend: Option<crate::Backend>,
 }
 
 impl RosterOptions {
@@ -80,6 +84,19 @@ impl RosterOptions {
         self
     }
 
+    /// Returns these options starting Roster on an existing data dir, which the caller keeps.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Returns these options on `backend` whatever this run's backend is (PostgreSQL: a fresh
+    /// database), for tests that move data from one backend to the other.
+    pub fn backend(mut self, backend: crate::Backend) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
     /// Returns these options with one more environment variable for `roster serve`.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((key.into(), value.into()));
@@ -90,7 +107,7 @@ impl RosterOptions {
 /// A running `roster serve` with its own data dir and database.
 pub struct Roster {
     bin: PathBuf,
-    data_dir: TempDir,
+    data_dir: DataDir,
     /// Every `ROSTER_*` variable `roster serve` gets; kept for restarts.
     env: Vec<(String, String)>,
     database_url: Option<String>,
@@ -113,14 +130,19 @@ impl Roster {
     /// Starts a Roster and waits (at most 30 s) until endpoints.json exists and /readyz answers 200.
     pub async fn try_start(opts: RosterOptions) -> anyhow::Result<Roster> {
         let services = Services::get().await?;
-        let database_url = match crate::backend() {
+        let database_url = match opts.backend.unwrap_or_else(crate::backend) {
             crate::Backend::Postgres => Some(services.create_database().await?),
             crate::Backend::Sqlite => None,
         };
-        let data_dir = tempfile::Builder::new()
-            .prefix("roster-e2e-data-")
-            .tempdir()
-            .context("create the data dir")?;
+        let data_dir = match opts.data_dir {
+            Some(dir) => DataDir::Given(dir),
+            None => DataDir::Temp(
+                tempfile::Builder::new()
+                    .prefix("roster-e2e-data-")
+                    .tempdir()
+                    .context("create the data dir")?,
+            ),
+        };
 
         let gateway_port = crate::services::free_port()?;
         let mut env = vec![
@@ -440,6 +462,21 @@ impl Roster {
             bail!("GET /readyz answered {}", response.status());
         }
         Ok(())
+    }
+}
+
+/// A Roster's data dir: its own temp dir, or one the test gave (and removes itself).
+enum DataDir {
+    Temp(TempDir),
+    Given(PathBuf),
+}
+
+impl DataDir {
+    fn path(&self) -> &Path {
+        match self {
+            DataDir::Temp(dir) => dir.path(),
+            DataDir::Given(dir) => dir,
+        }
     }
 }
 

@@ -108,14 +108,14 @@ pub(crate) enum ProviderCommand {
     },
 }
 
-struct Admin {
-    client: TenantsServiceClient<Channel>,
+pub(crate) struct Admin {
+    pub(crate) client: TenantsServiceClient<Channel>,
     token: String,
     ca_cert: PathBuf,
-    json: bool,
+    pub(crate) json: bool,
 }
 
-async fn connect(args: &Args, env: &BTreeMap<String, String>) -> anyhow::Result<Admin> {
+pub(crate) async fn connect(args: &Args, env: &BTreeMap<String, String>) -> anyhow::Result<Admin> {
     let config = crate::load_config(args, env)?;
     let server = match &args.server {
         Some(url) => url.clone(),
@@ -185,7 +185,7 @@ fn rfc3339(ts: &Option<prost_types::Timestamp>) -> Value {
     roster_runtime::grpc::rfc3339(ts.as_ref()).map_or(Value::Null, Value::String)
 }
 
-fn tenant_json(t: &pb::Tenant) -> Value {
+pub(crate) fn tenant_json(t: &pb::Tenant) -> Value {
     let state = match pb::TenantState::try_from(t.state) {
         Ok(pb::TenantState::Active) => "active",
         Ok(pb::TenantState::Suspended) => "suspended",
@@ -240,7 +240,7 @@ impl Admin {
         }))
     }
 
-    fn print(&self, value: &Value, text: impl FnOnce() -> String) {
+    pub(crate) fn print(&self, value: &Value, text: impl FnOnce() -> String) {
         if self.json {
             println!("{value}");
         } else {
@@ -248,12 +248,12 @@ impl Admin {
         }
     }
 
-    fn request<T>(&self, message: T) -> anyhow::Result<tonic::Request<T>> {
+    pub(crate) fn request<T>(&self, message: T) -> anyhow::Result<tonic::Request<T>> {
         authorized(message, &self.token).map_err(|s| anyhow!("{}", s.message()))
     }
 }
 
-fn status_error(status: tonic::Status) -> anyhow::Error {
+pub(crate) fn status_error(status: tonic::Status) -> anyhow::Error {
     match status.code() {
         tonic::Code::Unavailable => anyhow!("roster is unreachable: {}", status.message()),
         tonic::Code::Unauthenticated => {

@@ -4,6 +4,7 @@
 
 mod cli;
 mod serve;
+mod transfer;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -48,6 +49,33 @@ pub(crate) enum Command {
     /// Manages a tenant's identity providers.
     #[command(subcommand)]
     Provider(cli::ProviderCommand),
+    /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
+    ///
+    /// To restore: stop roster, unpack the archive into an empty directory
+    /// (`tar -xf FILE -C DIR`), and start roster with `--data-dir DIR`.
+    Backup {
+        /// The archive to write (written as FILE.partial, renamed when complete).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes one tenant (providers with their credential digests, users, groups) as a roster-tenant-export document.
+    Export {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The file to write (mode 0600); stdout when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Creates a tenant from a `roster export` document, keeping its ids and credentials.
+    ///
+    /// The target must use the source's internal key (services.key_file), so
+    /// that the providers' existing credentials keep working.
+    Import {
+        /// The document to read; stdin when absent.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +103,11 @@ fn main() -> ExitCode {
             Some(Command::Serve { role }) => serve::run(&args, &env, *role).await,
             Some(Command::Tenant(cmd)) => cli::tenant(&args, &env, cmd).await,
             Some(Command::Provider(cmd)) => cli::provider(&args, &env, cmd).await,
+            Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
+            Some(Command::Export { tenant, out }) => {
+                transfer::export(&args, &env, tenant, out.as_deref()).await
+            }
+            Some(Command::Import { file }) => transfer::import(&args, &env, file.as_deref()).await,
         }
     });
     match result {

@@ -119,6 +119,24 @@ impl Authority {
         self.mac("roster.provider-secret.v1", &[secret.as_bytes()])
     }
 
+    /// Returns a fingerprint of the internal key: an HMAC of a fixed label under
+    /// it, `hmac-sha256:<base64url>`. Two deployments share it exactly when they
+    /// share the key (so they agree on every provider-secret digest); it reveals
+    /// nothing of the key itself.
+    pub fn key_fingerprint(&self) -> String {
+        format!(
+            "hmac-sha256:{}",
+            URL_SAFE_NO_PAD.encode(self.mac("roster.key-fingerprint.v1", &[]))
+        )
+    }
+
+    /// Returns the internal key itself (its file's content, trimmed), for a backup
+    /// that must restore a deployment able to verify its provider credentials.
+    /// Whoever gets it can forge every token: hand it only to the operator.
+    pub fn key_for_backup(&self) -> &[u8] {
+        &self.key
+    }
+
     /// Returns the credential the gateway presents to the tenants service.
     pub fn gateway_credential(&self) -> String {
         format!(
@@ -218,6 +236,23 @@ mod tests {
         assert_eq!(a.identify("Bearer ", now), None);
         assert_eq!(a.identify("rop_operator", now), None);
         assert_eq!(a.identify("Basic cm9wX29wZXJhdG9y", now), None);
+    }
+
+    #[test]
+    fn key_fingerprint_identifies_the_key_without_revealing_it() {
+        let a = authority();
+        let fingerprint = a.key_fingerprint();
+        assert!(fingerprint.starts_with("hmac-sha256:"), "{fingerprint}");
+        assert!(!fingerprint.contains("key-material"));
+        assert_eq!(
+            fingerprint,
+            Authority::new("key-material", "another-operator-token").key_fingerprint()
+        );
+        assert_ne!(
+            fingerprint,
+            Authority::new("other-key", "rop_operator").key_fingerprint()
+        );
+        assert_eq!(a.key_for_backup(), b"key-material");
     }
 
     #[test]

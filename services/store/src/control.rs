@@ -429,3 +429,5 @@ impl Store {
         }
     }
 }
+
+mod transfer;

@@ -25,6 +25,7 @@ mod pg;
 mod records;
 mod sqlite;
 mod tenant;
+mod transfer;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub use records::{
     NewUser, ProviderRecord, TenantRecord, TenantState, UserCondition, UserRecord,
 };
 pub use tenant::TenantTx;
+pub use transfer::{EmbeddedSnapshot, StoredGroup, StoredMembership, StoredUser};
 
 /// Where the data lives, for [`Store::connect`].
 #[derive(Debug, Clone)]

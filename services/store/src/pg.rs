@@ -147,6 +147,34 @@ impl PgBackend {
         set_local_search_path(&mut tx, &tenant.schema_name()).await?;
         Ok(TenantTx::new(*tenant, crate::tenant::Inner::Postgres(tx)))
     }
+
+    /// Begins a read-only REPEATABLE READ transaction on the tenant's schema:
+    /// every statement in it sees the same snapshot.
+    pub(crate) async fn begin_tenant_snapshot(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<TenantTx, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(|source| StoreError::Unavailable { source })?;
+        set_local_search_path(&mut tx, &tenant.schema_name()).await?;
+        Ok(TenantTx::new(*tenant, crate::tenant::Inner::Postgres(tx)))
+    }
+
+    /// Drops the tenant's schema and everything in it, if it exists.
+    pub(crate) async fn drop_tenant_schema(&self, tenant: &TenantId) -> Result<(), StoreError> {
+        let mut conn = self.acquire().await?;
+        // The schema name comes only from the TenantId: `tenant_` and 32 hex digits.
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            tenant.schema_name()
+        )))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
 }
 
 async fn set_local_search_path(

@@ -50,6 +50,10 @@ struct Shared {
     busy_timeout: Duration,
     max_open_tenants: usize,
     open: Mutex<OpenTenants>,
+    /// Serialises tenant migrations: turning a new file to WAL needs an exclusive
+    /// lock that SQLite's busy timeout does not wait for. One process owns the
+    /// directory, so an in-process lock is enough.
+    migrations: Mutex<()>,
     /// Held, never read: dropping it (with the process) releases the directory.
     _lock: File,
 }
@@ -83,6 +87,7 @@ impl SqliteBackend {
                 busy_timeout,
                 max_open_tenants: max_open_tenants.max(1),
                 open: Mutex::new(OpenTenants::default()),
+                migrations: Mutex::new(()),
                 _lock: lock,
             }),
         };
@@ -120,8 +125,9 @@ impl SqliteBackend {
     }
 
     /// Creates the tenant's database file if needed and applies pending migrations
-    /// in one `BEGIN IMMEDIATE` transaction, so concurrent runs serialise.
+    /// in one `BEGIN IMMEDIATE` transaction; concurrent runs serialise.
     pub(crate) async fn migrate_tenant(&self, tenant: &TenantId) -> Result<i32, StoreError> {
+        let _one_at_a_time = self.inner.migrations.lock().await;
         let options = self.tenant_options(tenant).create_if_missing(true);
         let mut conn = SqliteConnection::connect_with(&options)
             .await
@@ -297,3 +303,5 @@ fn lock_data_dir(data_dir: &Path) -> Result<File, StoreError> {
     writeln!(file, "{}", std::process::id()).map_err(io)?;
     Ok(file)
 }
+
+mod backup;

@@ -26,6 +26,10 @@ const IN_CHUNK: usize = 500;
 pub struct TenantTx {
     tenant: TenantId,
     inner: Inner,
+    /// Set when a statement failed. PostgreSQL aborts the transaction then and
+    /// would turn COMMIT into a silent rollback; SQLite would commit the rest.
+    /// Both refuse to commit instead, so callers see one behaviour.
+    failed: bool,
 }
 
 pub(crate) enum Inner {
@@ -36,12 +40,16 @@ pub(crate) enum Inner {
 /// Runs `$body` with `$tx` bound to the backend's open transaction. The body is
 /// compiled once per backend, so both always run the same query code.
 macro_rules! on_tenant {
-    ($self:ident, $tx:ident => $body:expr) => {
-        match &mut $self.inner {
+    ($self:ident, $tx:ident => $body:expr) => {{
+        let result = match &mut $self.inner {
             Inner::Postgres($tx) => $body,
             Inner::Sqlite($tx) => $body,
+        };
+        if result.is_err() {
+            $self.failed = true;
         }
-    };
+        result
+    }};
 }
 
 #[derive(sqlx::FromRow)]
@@ -96,7 +104,11 @@ const GROUP_RETURNING: &str =
 
 impl TenantTx {
     pub(crate) fn new(tenant: TenantId, inner: Inner) -> Self {
-        Self { tenant, inner }
+        Self {
+            tenant,
+            inner,
+            failed: false,
+        }
     }
 
     /// Returns the tenant this transaction is scoped to.
@@ -111,8 +123,14 @@ impl TenantTx {
         }
     }
 
-    /// Commits every change made through this handle.
+    /// Commits every change made through this handle. Refused (and rolled
+    /// back) when any statement in it failed: a transaction is all or nothing.
     pub async fn commit(self) -> Result<(), StoreError> {
+        if self.failed {
+            return Err(StoreError::internal(
+                "commit refused: a statement of this transaction failed",
+            ));
+        }
         match self.inner {
             Inner::Postgres(tx) => tx.commit().await?,
             Inner::Sqlite(tx) => tx.commit().await?,
@@ -656,3 +674,5 @@ fn push_group_conditions<DB>(
         }
     }
 }
+
+mod transfer;

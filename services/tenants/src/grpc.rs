@@ -10,6 +10,8 @@ use tonic::{Request, Response, Status};
 use crate::providers::{IssuedSecret, PresentedCredential, TenantSelector};
 use crate::{Tenants, TenantsError};
 
+mod transfer;
+
 /// `ErrorInfo.reason` of a refusal because the tenant is suspended.
 pub const TENANT_SUSPENDED: &str = "TENANT_SUSPENDED";
 
@@ -46,6 +48,7 @@ fn to_status(err: TenantsError) -> Status {
             internal_status(store)
         }
         TenantsError::Store(_) => status_with_reason(err.kind(), "database unavailable", None),
+        TenantsError::Io { .. } => internal_status(&err),
         TenantsError::Suspended => {
             status_with_reason(err.kind(), err.to_string(), Some(TENANT_SUSPENDED))
         }
@@ -101,6 +104,39 @@ impl TenantsGrpc {
 
 #[tonic::async_trait]
 impl pb::tenants_service_server::TenantsService for TenantsGrpc {
+    type BackupStream = transfer::Replies<pb::BackupChunk>;
+    type ExportTenantStream = transfer::Replies<pb::ExportTenantChunk>;
+    type ImportTenantStream = transfer::Replies<pb::ImportTenantResponse>;
+
+    async fn backup(
+        &self,
+        request: Request<pb::BackupRequest>,
+    ) -> Result<Response<Self::BackupStream>, Status> {
+        require_operator(&request)?;
+        transfer::backup(&self.tenants).map(Response::new)
+    }
+
+    async fn export_tenant(
+        &self,
+        request: Request<pb::ExportTenantRequest>,
+    ) -> Result<Response<Self::ExportTenantStream>, Status> {
+        require_operator(&request)?;
+        transfer::export(&self.tenants, &request.into_inner().slug)
+            .await
+            .map(Response::new)
+    }
+
+    async fn import_tenant(
+        &self,
+        request: Request<tonic::Streaming<pb::ImportTenantRequest>>,
+    ) -> Result<Response<Self::ImportTenantStream>, Status> {
+        require_operator(&request)?;
+        Ok(Response::new(transfer::import(
+            &self.tenants,
+            request.into_inner(),
+        )))
+    }
+
     async fn create_tenant(
         &self,
         request: Request<pb::CreateTenantRequest>,

@@ -2,13 +2,16 @@
 //! and migrating each tenant's schema), providers and their credentials, and
 //! authenticates providers for the gateway with one control lookup.
 //!
-//! Domain code lives in [`tenants`] and [`providers`]; only [`grpc`] knows
-//! tonic and the proto types.
+//! Domain code lives in [`tenants`], [`providers`], [`transfer`] (moving a
+//! tenant between deployments) and [`backup`]; only [`grpc`] knows tonic and
+//! the proto types.
 
+pub mod backup;
 mod error;
 pub mod grpc;
 pub mod providers;
 pub mod tenants;
+pub mod transfer;
 
 pub use error::TenantsError;
 

@@ -82,7 +82,7 @@ impl Tenants {
     }
 }
 
-fn normalize_hosts(hosts: &[String]) -> Result<Vec<String>, TenantsError> {
+pub(crate) fn normalize_hosts(hosts: &[String]) -> Result<Vec<String>, TenantsError> {
     hosts
         .iter()
         .map(|host| {

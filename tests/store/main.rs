@@ -1,0 +1,42 @@
+//! The store conformance suite: every test runs once on PostgreSQL and once on embedded SQLite,
+//! through `roster_store`'s public API only.
+//!
+//! Each test gets a store of its own (a fresh database, or a fresh data directory) and creates
+//! its own tenants, so tests run in parallel and may assert exact listings. `conformance!` writes
+//! the per-backend duplication once: for an `async fn name(store: &Store) -> anyhow::Result<()>`
+//! it generates `name::postgres` and `name::sqlite`. Tests about one backend's own mechanics
+//! (the SQLite data-directory lock, tenant-file eviction) live in `embedded` and are named
+//! `…::sqlite` too.
+//!
+//! Run with `scripts/test -p roster-e2e --test store`; without `ROSTER_TEST_DATABASE_URL` the
+//! harness starts a throwaway PostgreSQL itself.
+
+/// Generates `mod $name { postgres, sqlite }` running `async fn $name(&Store)` on each backend.
+macro_rules! conformance {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn postgres() -> anyhow::Result<()> {
+                let store = crate::harness::TestStore::postgres().await?;
+                super::$name(&store.store).await
+            }
+
+            #[tokio::test]
+            async fn sqlite() -> anyhow::Result<()> {
+                let store = crate::harness::TestStore::sqlite().await?;
+                super::$name(&store.store).await
+            }
+        }
+    )+};
+}
+
+mod embedded;
+mod groups;
+mod harness;
+mod isolation;
+mod members;
+mod providers;
+mod tenants;
+mod transfer;
+mod user_queries;
+mod users;
