@@ -34,10 +34,13 @@ use roster_core::TenantId;
 
 pub use error::StoreError;
 pub use records::{
-    CredentialKind, GroupCondition, GroupRecord, MemberRecord, MemberType, NewGroup, NewProvider,
-    NewUser, ProviderRecord, TenantRecord, TenantState, UserCondition, UserRecord,
+    CredentialKind, GroupCondition, GroupRecord, LOCAL_PROVIDER, LifecycleRecord, MemberRecord,
+    MemberType, NewGroup, NewProvider, NewUser, ProviderRecord, Requester, TenantRecord,
+    TenantState, UserCondition, UserRecord, UserState,
 };
 pub use tenant::TenantTx;
+pub use tenant::jobs::NewJob;
+pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
 pub use transfer::{EmbeddedSnapshot, StoredGroup, StoredMembership, StoredUser};
 
 /// Where the data lives, for [`Store::connect`].
@@ -92,6 +95,39 @@ impl Dialect {
         match self {
             Self::Postgres => "now()",
             Self::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        }
+    }
+
+    /// The current time of a tenant's data, for due times, leases and log entries. It is
+    /// the database's clock; builds with the `test-clock` feature shift it by the tenant's
+    /// `test_hooks.clock_offset_secs`, so tests move time for one tenant, across processes.
+    /// Production builds never read that table. Only valid inside a [`TenantTx`].
+    pub(crate) fn tenant_now(self) -> &'static str {
+        #[cfg(not(feature = "test-clock"))]
+        return self.now();
+        #[cfg(feature = "test-clock")]
+        match self {
+            Self::Postgres => {
+                "(now() + COALESCE((SELECT value FROM test_hooks WHERE name = 'clock_offset_secs'), 0) * interval '1 second')"
+            }
+            Self::Sqlite => {
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', COALESCE((SELECT value FROM test_hooks WHERE name = 'clock_offset_secs'), 0) || ' seconds')"
+            }
+        }
+    }
+
+    /// The tenant time `param` seconds from now (`param` names a bound integer, e.g. `$3`).
+    pub(crate) fn tenant_now_plus(self, param: &str) -> String {
+        match self {
+            Self::Postgres => format!("({} + {param} * interval '1 second')", self.tenant_now()),
+            Self::Sqlite => {
+                #[cfg(not(feature = "test-clock"))]
+                let shift = "0";
+                #[cfg(feature = "test-clock")]
+                let shift =
+                    "COALESCE((SELECT value FROM test_hooks WHERE name = 'clock_offset_secs'), 0)";
+                format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ({shift} + {param}) || ' seconds')")
+            }
         }
     }
 

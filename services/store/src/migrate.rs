@@ -15,32 +15,60 @@ pub(crate) struct Migration {
 }
 
 /// Control-schema migrations (PostgreSQL), in order.
-pub(crate) const CONTROL_POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_control",
-    sql: include_str!("../migrations/control/postgres/0001_control.sql"),
-}];
+pub(crate) const CONTROL_POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_control",
+        sql: include_str!("../migrations/control/postgres/0001_control.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_job_hints",
+        sql: include_str!("../migrations/control/postgres/0002_job_hints.sql"),
+    },
+];
 
 /// Tenant-schema migrations (PostgreSQL), in order.
-pub(crate) const TENANT_POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_identity",
-    sql: include_str!("../migrations/tenant/postgres/0001_identity.sql"),
-}];
+pub(crate) const TENANT_POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_identity",
+        sql: include_str!("../migrations/tenant/postgres/0001_identity.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_lifecycle_jobs_logs",
+        sql: include_str!("../migrations/tenant/postgres/0002_lifecycle_jobs_logs.sql"),
+    },
+];
 
 /// Control-database migrations (SQLite), in order; the same versions as PostgreSQL's.
-pub(crate) const CONTROL_SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_control",
-    sql: include_str!("../migrations/control/sqlite/0001_control.sql"),
-}];
+pub(crate) const CONTROL_SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_control",
+        sql: include_str!("../migrations/control/sqlite/0001_control.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_job_hints",
+        sql: include_str!("../migrations/control/sqlite/0002_job_hints.sql"),
+    },
+];
 
 /// Tenant-database migrations (SQLite), in order; the same versions as PostgreSQL's.
-pub(crate) const TENANT_SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_identity",
-    sql: include_str!("../migrations/tenant/sqlite/0001_identity.sql"),
-}];
+pub(crate) const TENANT_SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_identity",
+        sql: include_str!("../migrations/tenant/sqlite/0001_identity.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_lifecycle_jobs_logs",
+        sql: include_str!("../migrations/tenant/sqlite/0002_lifecycle_jobs_logs.sql"),
+    },
+];
 
 /// The newest tenant version; a tenant recorded below it is migrated at startup.
 pub(crate) const TENANT_SCHEMA_VERSION: i32 = TENANT_POSTGRES.len() as i32;

@@ -126,7 +126,7 @@ pub struct NewProvider {
 pub struct UserRecord {
     /// Id.
     pub id: UserId,
-    /// Owning provider.
+    /// Owning provider ([`LOCAL_PROVIDER`] for a local user).
     pub provider_id: ProviderId,
     /// The resource document (everything the service stores, without id and meta).
     pub resource: serde_json::Value,
@@ -136,6 +136,117 @@ pub struct UserRecord {
     pub created_at: OffsetDateTime,
     /// Last change.
     pub updated_at: OffsetDateTime,
+    /// Lifecycle facts.
+    pub lifecycle: LifecycleRecord,
+}
+
+impl UserRecord {
+    /// Returns whether this is a local user, managed only by admins.
+    pub fn is_local(&self) -> bool {
+        self.provider_id.as_uuid() == LOCAL_PROVIDER
+    }
+}
+
+/// The owner recorded for local users (created by admins): the nil UUID, which no provider has.
+pub const LOCAL_PROVIDER: uuid::Uuid = uuid::Uuid::nil();
+
+/// A user's lifecycle state: what the user may do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserState {
+    /// May sign in.
+    Active,
+    /// May not sign in; data kept; usually on its way to deactivation.
+    Blocked,
+    /// Account removed, data in cold storage.
+    Deactivated,
+}
+
+impl UserState {
+    /// Returns the stored (and displayed) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Blocked => "blocked",
+            Self::Deactivated => "deactivated",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Self::Active),
+            "blocked" => Some(Self::Blocked),
+            "deactivated" => Some(Self::Deactivated),
+            _ => None,
+        }
+    }
+}
+
+/// Who asked for a pending deactivation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    /// The owning provider, through SCIM.
+    Provider,
+    /// An admin.
+    Admin,
+}
+
+impl Requester {
+    /// Returns the stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "provider" => Some(Self::Provider),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The lifecycle columns of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRecord {
+    /// What the user may do now.
+    pub state: UserState,
+    /// When the pending deactivation is (or was) due; `None` when none is pending.
+    pub deactivation_due_at: Option<OffsetDateTime>,
+    /// Who asked for the pending deactivation.
+    pub deactivation_requested_by: Option<Requester>,
+    /// Under legal hold: never deactivated, never hard-deleted.
+    pub legal_hold: bool,
+    /// Deleted by its provider: hidden from SCIM, kept with the tenant.
+    pub deleted_by_provider: bool,
+    /// When the provider deleted it.
+    pub deleted_at: Option<OffsetDateTime>,
+    /// An admin's unblock/reactivation overrides the provider's last assertion.
+    pub admin_override: bool,
+    /// Grows on every lifecycle change; fences deactivation jobs.
+    pub lifecycle_version: i64,
+    /// When `state` last changed.
+    pub state_changed_at: Option<OffsetDateTime>,
+}
+
+impl Default for LifecycleRecord {
+    fn default() -> Self {
+        Self {
+            state: UserState::Active,
+            deactivation_due_at: None,
+            deactivation_requested_by: None,
+            legal_hold: false,
+            deleted_by_provider: false,
+            deleted_at: None,
+            admin_override: false,
+            lifecycle_version: 1,
+            state_changed_at: None,
+        }
+    }
 }
 
 /// The indexed facts of a user to write, with its document.

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::records::{
-    GroupCondition, GroupRecord, MemberRecord, MemberType, NewGroup, NewUser, UserCondition,
-    UserRecord,
+    GroupCondition, GroupRecord, LifecycleRecord, MemberRecord, MemberType, NewGroup, NewUser,
+    Requester, UserCondition, UserRecord, UserState,
 };
 use crate::{Dialect, StoreError};
 
@@ -53,26 +53,61 @@ macro_rules! on_tenant {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: Uuid,
     provider_id: Uuid,
     resource: sqlx::types::Json<serde_json::Value>,
     version: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    state: String,
+    deactivation_due_at: Option<OffsetDateTime>,
+    deactivation_requested_by: Option<String>,
+    legal_hold: bool,
+    deleted_by_provider: bool,
+    deleted_at: Option<OffsetDateTime>,
+    admin_override: bool,
+    lifecycle_version: i64,
+    state_changed_at: Option<OffsetDateTime>,
 }
 
-impl From<UserRow> for UserRecord {
-    fn from(row: UserRow) -> Self {
-        Self {
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        let state = UserState::parse(&row.state)
+            .ok_or_else(|| StoreError::internal(format!("unknown user state {:?}", row.state)))?;
+        let deactivation_requested_by = match row.deactivation_requested_by.as_deref() {
+            None => None,
+            Some(text) => Some(Requester::parse(text).ok_or_else(|| {
+                StoreError::internal(format!("unknown deactivation requester {text:?}"))
+            })?),
+        };
+        Ok(Self {
             id: UserId::from_uuid(row.id),
             provider_id: ProviderId::from_uuid(row.provider_id),
             resource: row.resource.0,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+            lifecycle: LifecycleRecord {
+                state,
+                deactivation_due_at: row.deactivation_due_at,
+                deactivation_requested_by,
+                legal_hold: row.legal_hold,
+                deleted_by_provider: row.deleted_by_provider,
+                deleted_at: row.deleted_at,
+                admin_override: row.admin_override,
+                lifecycle_version: row.lifecycle_version,
+                state_changed_at: row.state_changed_at,
+            },
+        })
     }
+}
+
+/// Converts fetched rows, failing on the first row the store cannot read.
+pub(crate) fn user_records(rows: Vec<UserRow>) -> Result<Vec<UserRecord>, StoreError> {
+    rows.into_iter().map(UserRecord::try_from).collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -98,7 +133,17 @@ impl From<GroupRow> for GroupRecord {
     }
 }
 
-const USER_RETURNING: &str = "RETURNING id, provider_id, resource, version, created_at, updated_at";
+/// Every column of [`UserRow`], in order.
+pub(crate) const USER_COLUMNS: &str = "id, provider_id, resource, version, created_at, updated_at, \
+     state, deactivation_due_at, deactivation_requested_by, legal_hold, deleted_by_provider, \
+     deleted_at, admin_override, lifecycle_version, state_changed_at";
+/// [`USER_COLUMNS`] of the users table aliased `u`.
+pub(crate) const USER_COLUMNS_U: &str = "u.id, u.provider_id, u.resource, u.version, u.created_at, u.updated_at, \
+     u.state, u.deactivation_due_at, u.deactivation_requested_by, u.legal_hold, u.deleted_by_provider, \
+     u.deleted_at, u.admin_override, u.lifecycle_version, u.state_changed_at";
+const USER_RETURNING: &str = "RETURNING id, provider_id, resource, version, created_at, updated_at, \
+     state, deactivation_due_at, deactivation_requested_by, legal_hold, deleted_by_provider, \
+     deleted_at, admin_override, lifecycle_version, state_changed_at";
 const GROUP_RETURNING: &str =
     "RETURNING id, provider_id, resource, version, created_at, updated_at";
 
@@ -162,7 +207,7 @@ impl TenantTx {
                 .await
         })?;
         self.write_emails(id, &user.emails).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     /// Replaces a user's indexed facts and document, bumping its version.
@@ -199,7 +244,7 @@ impl TenantTx {
                 .map(|_| ())
         })?;
         self.write_emails(id, &user.emails).await?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn write_emails(
@@ -222,7 +267,8 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Returns one of the provider's users, locked for update when `for_update`.
+    /// Returns one of the provider's users that it has not deleted, locked for update when
+    /// `for_update`.
     pub async fn user(
         &mut self,
         provider: ProviderId,
@@ -235,8 +281,8 @@ impl TenantTx {
             ""
         };
         let sql = format!(
-            "SELECT id, provider_id, resource, version, created_at, updated_at FROM users \
-             WHERE id = $1 AND provider_id = $2{lock}"
+            "SELECT {USER_COLUMNS} FROM users \
+             WHERE id = $1 AND provider_id = $2 AND NOT deleted_by_provider{lock}"
         );
         let row = on_tenant!(self, tx => {
             sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
@@ -245,7 +291,7 @@ impl TenantTx {
                 .fetch_optional(&mut **tx)
                 .await
         })?;
-        Ok(row.map(Into::into))
+        row.map(UserRecord::try_from).transpose()
     }
 
     /// Deletes one of the provider's users and its memberships; false when there was none.
@@ -313,14 +359,12 @@ impl TenantTx {
             return Ok((total, Vec::new()));
         }
         let rows = on_tenant!(self, tx => {
-            let mut page = QueryBuilder::new(
-                "SELECT u.id, u.provider_id, u.resource, u.version, u.created_at, u.updated_at FROM users u",
-            );
+            let mut page = QueryBuilder::new(format!("SELECT {USER_COLUMNS_U} FROM users u"));
             push_user_conditions(&mut page, provider, conditions);
             push_page(&mut page, "u", offset, limit);
             page.build_query_as::<UserRow>().fetch_all(&mut **tx).await
         })?;
-        Ok((total, rows.into_iter().map(Into::into).collect()))
+        Ok((total, user_records(rows)?))
     }
 
     /// Returns, for each given user, the groups it is a direct member of: (user, group, displayName).
@@ -499,7 +543,9 @@ impl TenantTx {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IN_CHUNK) {
             let rows: Vec<(Uuid, String)> = on_tenant!(self, tx => {
-                let mut qb = QueryBuilder::new("SELECT id, 'User' FROM users WHERE provider_id = ");
+                let mut qb = QueryBuilder::new(
+                    "SELECT id, 'User' FROM users WHERE NOT deleted_by_provider AND provider_id = ",
+                );
                 qb.push_bind(provider.as_uuid()).push(" AND id IN ");
                 push_id_list(&mut qb, chunk);
                 qb.push(" UNION ALL SELECT id, 'Group' FROM groups WHERE provider_id = ")
@@ -624,7 +670,7 @@ fn push_user_conditions<DB>(
     for<'q> Uuid: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
 {
-    qb.push(" WHERE u.provider_id = ")
+    qb.push(" WHERE NOT u.deleted_by_provider AND u.provider_id = ")
         .push_bind(provider.as_uuid());
     for condition in conditions {
         match condition {
@@ -675,4 +721,7 @@ fn push_group_conditions<DB>(
     }
 }
 
+pub(crate) mod jobs;
+mod lifecycle;
+pub(crate) mod logs;
 mod transfer;
