@@ -430,4 +430,5 @@ impl Store {
     }
 }
 
+mod jobs;
 mod transfer;
