@@ -10,6 +10,7 @@ mod error;
 mod filter;
 pub mod groups;
 pub mod grpc;
+pub mod lifecycle;
 pub mod users;
 
 pub use error::IdentityError;

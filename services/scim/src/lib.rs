@@ -5,6 +5,7 @@
 //! do I/O, talk to storage or know about HTTP frameworks. Callers hand it JSON and get JSON or a
 //! [`ScimError`] back.
 
+pub mod diff;
 pub mod error;
 pub mod filter;
 pub mod patch;

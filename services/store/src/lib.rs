@@ -40,6 +40,7 @@ pub use records::{
 };
 pub use tenant::TenantTx;
 pub use tenant::jobs::NewJob;
+pub use tenant::lifecycle::{AdminUserFilter, DueChange, LifecycleUpdate, ProviderSettings};
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
 pub use transfer::{EmbeddedSnapshot, StoredGroup, StoredMembership, StoredUser};
 

@@ -316,7 +316,7 @@ impl TenantTx {
     }
 
     /// Removes a user or group from every group it is a member of.
-    async fn delete_memberships_of(&mut self, member: Uuid) -> Result<(), StoreError> {
+    pub(crate) async fn delete_memberships_of(&mut self, member: Uuid) -> Result<(), StoreError> {
         on_tenant!(self, tx => {
             sqlx::query("DELETE FROM group_members WHERE member_id = $1")
                 .bind(member)
@@ -722,6 +722,6 @@ fn push_group_conditions<DB>(
 }
 
 pub(crate) mod jobs;
-mod lifecycle;
+pub(crate) mod lifecycle;
 pub(crate) mod logs;
 mod transfer;
