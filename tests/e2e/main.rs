@@ -12,6 +12,7 @@ mod errors;
 mod grpc;
 mod hosts;
 mod isolation;
+mod lifecycle;
 mod okta;
 mod providers;
 mod ratelimit;

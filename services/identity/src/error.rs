@@ -15,6 +15,12 @@ pub enum IdentityError {
     Store(#[source] StoreError),
 }
 
+impl From<crate::lifecycle::LifecycleError> for IdentityError {
+    fn from(err: crate::lifecycle::LifecycleError) -> Self {
+        Self::Scim(ScimError::new(412, None, err.to_string()))
+    }
+}
+
 impl From<StoreError> for IdentityError {
     fn from(err: StoreError) -> Self {
         Self::Store(err)

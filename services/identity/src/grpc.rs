@@ -17,6 +17,10 @@ use crate::groups::GroupView;
 use crate::users::UserView;
 use crate::{Identity, IdentityError, Page, Scope};
 
+mod admin;
+
+pub use admin::UserAdminGrpc;
+
 /// Serves `roster.identity.v1.IdentityService`.
 #[derive(Clone, Debug)]
 pub struct IdentityGrpc {
@@ -46,7 +50,7 @@ fn scope<T>(request: &Request<T>) -> Result<Scope, Status> {
     }
 }
 
-fn to_status(err: IdentityError) -> Status {
+pub(crate) fn to_status(err: IdentityError) -> Status {
     match &err {
         IdentityError::Scim(scim) => status_with_reason(
             err.kind(),

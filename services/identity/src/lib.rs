@@ -6,6 +6,9 @@
 //! queries. Each write is one tenant transaction. Filters and PATCH are applied
 //! with the shared `roster_scim` library. Only [`grpc`] knows tonic and proto.
 
+pub mod admin;
+pub mod apply;
+pub mod deactivation;
 mod error;
 mod filter;
 pub mod groups;
@@ -15,8 +18,11 @@ pub mod users;
 
 pub use error::IdentityError;
 
+use std::sync::Arc;
+
 use roster_core::{ProviderId, TenantId};
 use roster_store::Store;
+use tokio::sync::Notify;
 
 /// The largest page a list returns (`ServiceProviderConfig.filter.maxResults`).
 pub const MAX_PAGE_SIZE: i64 = 200;
@@ -24,13 +30,24 @@ pub const MAX_PAGE_SIZE: i64 = 200;
 /// The service state shared by every request.
 #[derive(Clone, Debug)]
 pub struct Identity {
-    store: Store,
+    pub(crate) store: Store,
+    /// Poked after a commit that scheduled a job, so an in-process worker looks at once.
+    jobs_due: Arc<Notify>,
 }
 
 impl Identity {
     /// Creates the service over a store.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            jobs_due: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Returns this service poking `jobs_due` whenever it schedules a job.
+    pub fn with_job_wakeup(mut self, jobs_due: Arc<Notify>) -> Self {
+        self.jobs_due = jobs_due;
+        self
     }
 }
 

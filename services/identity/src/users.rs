@@ -1,14 +1,19 @@
 //! Users: create, read, list, replace, patch, delete — each one tenant transaction.
 
+use std::time::Duration;
+
 use roster_core::{GroupId, UserId, user_name_key};
 use roster_scim::ScimError;
+use roster_scim::diff::attribute_changes;
 use roster_scim::patch::{PatchOperation, apply};
 use roster_scim::resource::normalize;
 use roster_scim::schema::ResourceKind;
-use roster_store::{NewUser, StoreError, TenantTx, UserRecord};
-use serde_json::Value as Json;
+use roster_store::{NewUser, ProviderSettings, StoreError, TenantTx, UserRecord};
+use serde_json::{Value as Json, json};
 
+use crate::apply::{Actor, apply_plan, audit, record_attribute_changes};
 use crate::filter::user_conditions;
+use crate::lifecycle::{Command, plan};
 use crate::{Identity, IdentityError, Page, Scope};
 
 /// A user as returned to callers: the stored record and its groups.
@@ -21,7 +26,7 @@ pub struct UserView {
 }
 
 /// Computes the indexed facts of a canonical User document.
-fn index(doc: Json) -> Result<NewUser, ScimError> {
+pub(crate) fn index(doc: Json) -> Result<NewUser, ScimError> {
     let user_name = doc
         .get("userName")
         .and_then(Json::as_str)
@@ -66,6 +71,22 @@ fn user_name_taken() -> IdentityError {
     ))
 }
 
+/// The refusal of a provider's write to a local user.
+fn local_user_refused(id: &str) -> IdentityError {
+    IdentityError::Scim(ScimError::new(
+        403,
+        None,
+        format!(
+            "User {id} is a local user; local users are managed only by administrators, not through SCIM"
+        ),
+    ))
+}
+
+/// What the provider asserts about `active` in a canonical document (absent: active).
+fn asserted_active(doc: &Json) -> bool {
+    doc.get("active").and_then(Json::as_bool).unwrap_or(true)
+}
+
 fn map_write(err: StoreError) -> IdentityError {
     match err {
         StoreError::Conflict { .. } => user_name_taken(),
@@ -88,21 +109,178 @@ impl Identity {
         Ok(UserView { record, groups })
     }
 
-    /// Creates a user from a SCIM document. 409 uniqueness when the userName is taken.
+    /// Returns the provider's settings, creating the tenant's row for it on first use.
+    pub(crate) async fn provider_settings(
+        &self,
+        tx: &mut TenantTx,
+        scope: Scope,
+    ) -> Result<ProviderSettings, IdentityError> {
+        if let Some(settings) = tx.provider_settings(scope.provider).await? {
+            return Ok(settings);
+        }
+        let username = self
+            .store
+            .provider(scope.tenant, scope.provider)
+            .await?
+            .map_or_else(|| scope.provider.to_string(), |p| p.username);
+        tx.ensure_provider_settings(scope.provider, &username)
+            .await?;
+        tx.provider_settings(scope.provider)
+            .await?
+            .ok_or_else(|| StoreError::internal("provider settings vanished").into())
+    }
+
+    /// Commits a provider's write, then hints the job workers about a scheduled deactivation.
+    async fn commit_provider_write(
+        &self,
+        mut tx: TenantTx,
+        scope: Scope,
+        scheduled_in_secs: Option<i64>,
+    ) -> Result<(), IdentityError> {
+        tx.note_provider_success(scope.provider).await?;
+        tx.commit().await?;
+        if let Some(secs) = scheduled_in_secs {
+            self.hint_job_due(scope.tenant, secs).await;
+        }
+        Ok(())
+    }
+
+    /// Tells the job workers a tenant has a job due in `secs`. A lost hint is repaired by
+    /// the workers' sweep, so a failure here is logged, not returned.
+    pub(crate) async fn hint_job_due(&self, tenant: roster_core::TenantId, secs: i64) {
+        let delay = Duration::from_secs(u64::try_from(secs).unwrap_or(0));
+        if let Err(err) = self.store.note_job_due(&tenant, delay).await {
+            tracing::warn!(error = %err, "could not record the next-due hint; the sweep will");
+        }
+        self.jobs_due.notify_one();
+    }
+
+    /// Returns one of the provider's live users, locked; 403 for a local user's id.
+    async fn provider_user(
+        &self,
+        tx: &mut TenantTx,
+        scope: Scope,
+        id: &str,
+    ) -> Result<UserRecord, IdentityError> {
+        let user_id = parse_id(id)?;
+        if let Some(user) = tx.user(scope.provider, user_id, true).await? {
+            return Ok(user);
+        }
+        match tx.user_for_admin(user_id, false).await? {
+            Some(other) if other.is_local() => Err(local_user_refused(id)),
+            _ => Err(IdentityError::not_found("User", id)),
+        }
+    }
+
+    /// Creates a user from a SCIM document. When the provider deleted a user with the same
+    /// userName or externalId that is not deactivated yet, that user is revived instead (an
+    /// IdP scope flap must not cost a user their data). 409 uniqueness when the userName is
+    /// taken, naming a local user as such.
     #[tracing::instrument(skip_all, fields(tenant = %scope.tenant, provider = %scope.provider))]
     pub async fn create_user(&self, scope: Scope, doc: Json) -> Result<UserView, IdentityError> {
         let new = index(normalize(ResourceKind::User, doc)?)?;
+        let active = asserted_active(&new.resource);
         let mut tx = self.store.begin(&scope.tenant).await?;
+        let settings = self.provider_settings(&mut tx, scope).await?;
+        let actor = Actor::provider(&settings.username);
+        let delay = settings.deactivation_delay_secs;
+        let now = tx.tenant_now().await?;
+        let revivable = tx
+            .revivable_user(
+                scope.provider,
+                &new.user_name_key,
+                new.external_id.as_deref(),
+            )
+            .await?;
+        if let Some(dead) = revivable {
+            if dead.resource.get("userName") != new.resource.get("userName") {
+                self.check_name_free(&mut tx, &new.user_name_key).await?;
+            }
+            let record = tx
+                .update_user(scope.provider, dead.id, &new)
+                .await
+                .map_err(map_write)?;
+            let changes = attribute_changes(Some(&dead.resource), &record.resource);
+            let plan = plan(
+                &record.lifecycle,
+                Command::ProviderRevives { active },
+                delay,
+                now,
+            )?;
+            let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
+            self.record_changes(&mut tx, scope, &actor, &applied.user, "updated", &changes)
+                .await?;
+            let view = self.view(&mut tx, applied.user).await?;
+            self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
+                .await?;
+            tracing::info!(user = %view.record.id, "user revived");
+            return Ok(view);
+        }
+        self.check_name_free(&mut tx, &new.user_name_key).await?;
         let record = tx
             .insert_user(scope.provider, UserId::generate(), &new)
             .await
             .map_err(map_write)?;
-        tx.commit().await?;
-        tracing::info!(user = %record.id, "user created");
+        let changes = attribute_changes(None, &record.resource);
+        record_attribute_changes(&mut tx, scope.provider, &record, "created", &changes).await?;
+        audit(
+            &mut tx,
+            &actor,
+            "user added",
+            &record,
+            json!({"active": active}),
+        )
+        .await?;
+        let plan = plan(
+            &record.lifecycle,
+            Command::ProviderAsserts { active },
+            delay,
+            now,
+        )?;
+        let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
+        self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
+            .await?;
+        tracing::info!(user = %applied.user.id, "user created");
         Ok(UserView {
-            record,
+            record: applied.user,
             groups: Vec::new(),
         })
+    }
+
+    /// Refuses a userName another live user holds; a local user's is named as such.
+    async fn check_name_free(&self, tx: &mut TenantTx, key: &str) -> Result<(), IdentityError> {
+        match tx.user_holding_name(key, false).await? {
+            None => Ok(()),
+            Some(holder) if holder.is_local() => Err(IdentityError::Scim(ScimError::uniqueness(
+                "userName belongs to a local user; local users are managed only by administrators, not through SCIM",
+            ))),
+            Some(_) => Err(user_name_taken()),
+        }
+    }
+
+    /// Records a provider's attribute changes: sync-log entries and one audit entry.
+    async fn record_changes(
+        &self,
+        tx: &mut TenantTx,
+        scope: Scope,
+        actor: &Actor,
+        user: &UserRecord,
+        change_type: &str,
+        changes: &[roster_scim::diff::AttributeChange],
+    ) -> Result<(), IdentityError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        record_attribute_changes(tx, scope.provider, user, change_type, changes).await?;
+        let attributes: Vec<&str> = changes.iter().map(|c| c.attribute.as_str()).collect();
+        audit(
+            tx,
+            actor,
+            "external attribute change",
+            user,
+            json!({"attributes": attributes}),
+        )
+        .await
     }
 
     /// Returns one of the provider's users.
@@ -116,7 +294,6 @@ impl Identity {
             .ok_or_else(|| IdentityError::not_found("User", id))?;
         self.view(&mut tx, record).await
     }
-
     /// Lists the provider's users matching a filter: (totalResults, page).
     #[tracing::instrument(skip_all, fields(tenant = %scope.tenant, provider = %scope.provider))]
     pub async fn list_users(
@@ -160,13 +337,9 @@ impl Identity {
         id: &str,
         doc: Json,
     ) -> Result<UserView, IdentityError> {
-        let user_id = parse_id(id)?;
         let mut doc = normalize(ResourceKind::User, doc)?;
         let mut tx = self.store.begin(&scope.tenant).await?;
-        let current = tx
-            .user(scope.provider, user_id, true)
-            .await?
-            .ok_or_else(|| IdentityError::not_found("User", id))?;
+        let current = self.provider_user(&mut tx, scope, id).await?;
         if let (Some(obj), Some(active)) = (doc.as_object_mut(), current.resource.get("active")) {
             obj.entry("active").or_insert_with(|| active.clone());
         }
@@ -181,17 +354,15 @@ impl Identity {
         id: &str,
         ops: &[PatchOperation],
     ) -> Result<UserView, IdentityError> {
-        let user_id = parse_id(id)?;
         let mut tx = self.store.begin(&scope.tenant).await?;
-        let current = tx
-            .user(scope.provider, user_id, true)
-            .await?
-            .ok_or_else(|| IdentityError::not_found("User", id))?;
+        let current = self.provider_user(&mut tx, scope, id).await?;
         let mut doc = current.resource.clone();
         apply(ResourceKind::User, &mut doc, ops)?;
         self.write_user(tx, scope, current, doc).await
     }
 
+    /// Writes a provider's new version of a user. A write that changes nothing is no
+    /// change: it neither logs nor clears an admin's override.
     async fn write_user(
         &self,
         mut tx: TenantTx,
@@ -203,26 +374,56 @@ impl Identity {
             return self.view(&mut tx, current).await;
         }
         let new = index(doc)?;
+        if current.resource.get("userName") != new.resource.get("userName") {
+            let holder = tx.user_holding_name(&new.user_name_key, false).await?;
+            if holder.is_some_and(|h| h.id != current.id) {
+                self.check_name_free(&mut tx, &new.user_name_key).await?;
+            }
+        }
+        let settings = self.provider_settings(&mut tx, scope).await?;
+        let actor = Actor::provider(&settings.username);
+        let now = tx.tenant_now().await?;
         let record = tx
             .update_user(scope.provider, current.id, &new)
             .await
             .map_err(map_write)?;
-        let view = self.view(&mut tx, record).await?;
-        tx.commit().await?;
+        let changes = attribute_changes(Some(&current.resource), &record.resource);
+        self.record_changes(&mut tx, scope, &actor, &record, "updated", &changes)
+            .await?;
+        let active = asserted_active(&record.resource);
+        let command = Command::ProviderAsserts { active };
+        let plan = plan(
+            &record.lifecycle,
+            command,
+            settings.deactivation_delay_secs,
+            now,
+        )?;
+        let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
+        let view = self.view(&mut tx, applied.user).await?;
+        self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
+            .await?;
         tracing::info!(user = %view.record.id, "user updated");
         Ok(view)
     }
 
-    /// Deletes one of the provider's users.
+    /// Deletes one of the provider's users: it leaves SCIM (404, absent from lists and
+    /// groups) at once, is blocked, and is deactivated after the provider's delay; its
+    /// record stays with the tenant.
     #[tracing::instrument(skip_all, fields(tenant = %scope.tenant, provider = %scope.provider))]
     pub async fn delete_user(&self, scope: Scope, id: &str) -> Result<(), IdentityError> {
-        let user_id = parse_id(id)?;
         let mut tx = self.store.begin(&scope.tenant).await?;
-        if !tx.delete_user(scope.provider, user_id).await? {
-            return Err(IdentityError::not_found("User", id));
-        }
-        tx.commit().await?;
-        tracing::info!(user = %user_id, "user deleted");
+        let current = self.provider_user(&mut tx, scope, id).await?;
+        let settings = self.provider_settings(&mut tx, scope).await?;
+        let actor = Actor::provider(&settings.username);
+        let now = tx.tenant_now().await?;
+        let delay = settings.deactivation_delay_secs;
+        let plan = plan(&current.lifecycle, Command::ProviderDeletes, delay, now)?;
+        let user_id = current.id;
+        let applied = apply_plan(&mut tx, current, &plan, &actor, Some(scope.provider)).await?;
+        tx.remove_user_from_groups(user_id).await?;
+        self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
+            .await?;
+        tracing::info!(user = %user_id, "user deleted by provider");
         Ok(())
     }
 }

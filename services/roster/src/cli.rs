@@ -16,6 +16,8 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::Args;
 
+pub(crate) mod users;
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum TenantCommand {
     /// Creates a tenant (slug: a lowercase letter, then 1-62 lowercase letters, digits or '-').
@@ -106,10 +108,28 @@ pub(crate) enum ProviderCommand {
         #[arg(long)]
         provider: String,
     },
+    /// Shows a provider's settings kept with the tenant (deactivation delay, last success).
+    Settings {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        provider: String,
+    },
+    /// Sets how long a provider's deactivation waits: 0 (at once) to 90d, e.g. 30s, 15m, 2h, 90d.
+    SetDelay {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        delay: String,
+    },
 }
 
 pub(crate) struct Admin {
     pub(crate) client: TenantsServiceClient<Channel>,
+    /// The connection, for the other services' clients.
+    pub(crate) channel: Channel,
     token: String,
     ca_cert: PathBuf,
     pub(crate) json: bool,
@@ -174,7 +194,8 @@ pub(crate) async fn connect(args: &Args, env: &BTreeMap<String, String>) -> anyh
         .unwrap_or_else(|| config.data_dir.join("tls").join("cert.pem"));
     let ca_cert = std::path::absolute(&ca_cert).unwrap_or(ca_cert);
     Ok(Admin {
-        client: TenantsServiceClient::new(channel),
+        client: TenantsServiceClient::new(channel.clone()),
+        channel,
         token,
         ca_cert,
         json: args.json,
@@ -367,6 +388,16 @@ pub(crate) async fn provider(
 ) -> anyhow::Result<()> {
     let mut admin = connect(args, env).await?;
     let issued = match command {
+        ProviderCommand::Settings { tenant, provider } => {
+            return users::provider_settings(&admin, tenant, provider, None).await;
+        }
+        ProviderCommand::SetDelay {
+            tenant,
+            provider,
+            delay,
+        } => {
+            return users::provider_settings(&admin, tenant, provider, Some(delay)).await;
+        }
         ProviderCommand::Create {
             tenant,
             name,

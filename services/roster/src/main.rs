@@ -49,6 +49,9 @@ pub(crate) enum Command {
     /// Manages a tenant's identity providers.
     #[command(subcommand)]
     Provider(cli::ProviderCommand),
+    /// Administers a tenant's users: lifecycle, legal hold, local users.
+    #[command(subcommand)]
+    Users(cli::users::UsersCommand),
     /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
     ///
     /// To restore: stop roster, unpack the archive into an empty directory
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
             Some(Command::Serve { role }) => serve::run(&args, &env, *role).await,
             Some(Command::Tenant(cmd)) => cli::tenant(&args, &env, cmd).await,
             Some(Command::Provider(cmd)) => cli::provider(&args, &env, cmd).await,
+            Some(Command::Users(cmd)) => cli::users::users(&args, &env, cmd).await,
             Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
             Some(Command::Export { tenant, out }) => {
                 transfer::export(&args, &env, tenant, out.as_deref()).await

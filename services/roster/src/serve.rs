@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::Context;
-use roster_identity::grpc::IdentityGrpc;
+use roster_identity::grpc::{IdentityGrpc, UserAdminGrpc};
 use roster_runtime::auth::{Authority, load_or_create_secret_file, write_private_file};
 use roster_runtime::grpc::{auth_interceptor, bind};
 use roster_runtime::{Config, shutdown, telemetry, tls};
@@ -213,10 +213,17 @@ async fn grpc_routes(
         ));
     }
     if matches!(role, Role::All | Role::Identity) {
-        let server = IdentityGrpc::new(roster_identity::Identity::new(store)).into_server();
+        let identity = roster_identity::Identity::new(store);
+        let server = IdentityGrpc::new(identity.clone()).into_server();
         reporter.set_serving::<roster_proto::identity::v1::identity_service_server::IdentityServiceServer<IdentityGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
             server,
+            interceptor.clone(),
+        ));
+        let admin = UserAdminGrpc::new(identity).into_server();
+        reporter.set_serving::<roster_proto::identity::v1::user_admin_service_server::UserAdminServiceServer<UserAdminGrpc>>().await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            admin,
             interceptor,
         ));
     }

@@ -327,13 +327,16 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Returns how many users the provider owns.
+    /// Returns how many users the provider owns and has not deleted (records of the users it
+    /// deleted stay with the tenant).
     pub async fn count_users_of_provider(
         &mut self,
         provider: ProviderId,
     ) -> Result<i64, StoreError> {
         let n = on_tenant!(self, tx => {
-            sqlx::query_scalar("SELECT count(*) FROM users WHERE provider_id = $1")
+            sqlx::query_scalar(
+                "SELECT count(*) FROM users WHERE provider_id = $1 AND NOT deleted_by_provider",
+            )
                 .bind(provider.as_uuid())
                 .fetch_one(&mut **tx)
                 .await

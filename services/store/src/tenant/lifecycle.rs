@@ -173,7 +173,7 @@ impl TenantTx {
                 None,
             ),
             DueChange::Clear => ("NULL".to_owned(), "NULL", None),
-            DueChange::In { secs, by } => (dialect.tenant_now_plus("$7"), "$8", Some((secs, by))),
+            DueChange::In { secs, by } => (dialect.tenant_now_plus("$6"), "$7", Some((secs, by))),
         };
         let sql = format!(
             "UPDATE users SET \
