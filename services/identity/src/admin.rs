@@ -231,12 +231,11 @@ impl Identity {
             obj.insert("active".to_owned(), active.clone());
         }
         let new = index(doc)?;
-        if let Some(holder) = tx.user_holding_name(&new.user_name_key, false).await? {
-            if holder.id != current.id {
-                return Err(IdentityError::Scim(ScimError::uniqueness(
-                    "userName is already in use in this tenant",
-                )));
-            }
+        let holder = tx.user_holding_name(&new.user_name_key, false).await?;
+        if holder.is_some_and(|h| h.id != current.id) {
+            return Err(IdentityError::Scim(ScimError::uniqueness(
+                "userName is already in use in this tenant",
+            )));
         }
         let record = tx
             .update_user(current.provider_id, current.id, &new)

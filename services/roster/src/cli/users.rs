@@ -398,7 +398,7 @@ pub(crate) async fn provider_settings(
                 provider_id: provider.to_owned(),
                 delay_seconds: secs,
             })?;
-            client(&admin)
+            client(admin)
                 .set_deactivation_delay(request)
                 .await
                 .map_err(status_error)?
@@ -409,7 +409,7 @@ pub(crate) async fn provider_settings(
                 tenant: tenant.to_owned(),
                 provider_id: provider.to_owned(),
             })?;
-            client(&admin)
+            client(admin)
                 .get_provider_settings(request)
                 .await
                 .map_err(status_error)?
