@@ -261,8 +261,7 @@ impl Identity {
         scope: Scope,
     ) -> Result<ProviderSettings, IdentityError> {
         self.require_provider(scope).await?;
-        let mut tx = self.store.begin(&scope.tenant).await?;
-        let settings = self.provider_settings(&mut tx, scope).await?;
+        let (tx, settings) = self.begin_with_settings(scope).await?;
         tx.commit().await?;
         Ok(settings)
     }
@@ -276,8 +275,7 @@ impl Identity {
     ) -> Result<ProviderSettings, IdentityError> {
         check_delay(secs).map_err(invalid)?;
         self.require_provider(scope).await?;
-        let mut tx = self.store.begin(&scope.tenant).await?;
-        let before = self.provider_settings(&mut tx, scope).await?;
+        let (mut tx, before) = self.begin_with_settings(scope).await?;
         tx.set_deactivation_delay(scope.provider, secs).await?;
         tx.append_audit(&roster_store::AuditEntry {
             id: uuid::Uuid::now_v7(),
@@ -294,7 +292,10 @@ impl Identity {
             }),
         })
         .await?;
-        let after = self.provider_settings(&mut tx, scope).await?;
+        let after = tx
+            .provider_settings(scope.provider)
+            .await?
+            .ok_or_else(|| StoreError::internal("provider settings vanished"))?;
         tx.commit().await?;
         Ok(after)
     }

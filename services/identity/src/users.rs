@@ -109,25 +109,32 @@ impl Identity {
         Ok(UserView { record, groups })
     }
 
-    /// Returns the provider's settings, creating the tenant's row for it on first use.
-    pub(crate) async fn provider_settings(
+    /// Begins a tenant transaction for a provider's write, with the provider's settings. On
+    /// the provider's first write the settings row is created, in this transaction, from the
+    /// control record, which is read while no tenant transaction is open: with a pool of one
+    /// connection, reading it from inside one would wait for itself.
+    pub(crate) async fn begin_with_settings(
         &self,
-        tx: &mut TenantTx,
         scope: Scope,
-    ) -> Result<ProviderSettings, IdentityError> {
+    ) -> Result<(TenantTx, ProviderSettings), IdentityError> {
+        let mut tx = self.store.begin(&scope.tenant).await?;
         if let Some(settings) = tx.provider_settings(scope.provider).await? {
-            return Ok(settings);
+            return Ok((tx, settings));
         }
+        drop(tx);
         let username = self
             .store
             .provider(scope.tenant, scope.provider)
             .await?
             .map_or_else(|| scope.provider.to_string(), |p| p.username);
+        let mut tx = self.store.begin(&scope.tenant).await?;
         tx.ensure_provider_settings(scope.provider, &username)
             .await?;
-        tx.provider_settings(scope.provider)
+        let settings = tx
+            .provider_settings(scope.provider)
             .await?
-            .ok_or_else(|| StoreError::internal("provider settings vanished").into())
+            .ok_or_else(|| StoreError::internal("provider settings vanished"))?;
+        Ok((tx, settings))
     }
 
     /// Commits a provider's write, then hints the job workers about a scheduled deactivation.
@@ -180,8 +187,7 @@ impl Identity {
     pub async fn create_user(&self, scope: Scope, doc: Json) -> Result<UserView, IdentityError> {
         let new = index(normalize(ResourceKind::User, doc)?)?;
         let active = asserted_active(&new.resource);
-        let mut tx = self.store.begin(&scope.tenant).await?;
-        let settings = self.provider_settings(&mut tx, scope).await?;
+        let (mut tx, settings) = self.begin_with_settings(scope).await?;
         let actor = Actor::provider(&settings.username);
         let delay = settings.deactivation_delay_secs;
         let now = tx.tenant_now().await?;
@@ -338,12 +344,12 @@ impl Identity {
         doc: Json,
     ) -> Result<UserView, IdentityError> {
         let mut doc = normalize(ResourceKind::User, doc)?;
-        let mut tx = self.store.begin(&scope.tenant).await?;
+        let (mut tx, settings) = self.begin_with_settings(scope).await?;
         let current = self.provider_user(&mut tx, scope, id).await?;
         if let (Some(obj), Some(active)) = (doc.as_object_mut(), current.resource.get("active")) {
             obj.entry("active").or_insert_with(|| active.clone());
         }
-        self.write_user(tx, scope, current, doc).await
+        self.write_user(tx, scope, &settings, current, doc).await
     }
 
     /// Applies PATCH operations to a user, all or nothing.
@@ -354,11 +360,11 @@ impl Identity {
         id: &str,
         ops: &[PatchOperation],
     ) -> Result<UserView, IdentityError> {
-        let mut tx = self.store.begin(&scope.tenant).await?;
+        let (mut tx, settings) = self.begin_with_settings(scope).await?;
         let current = self.provider_user(&mut tx, scope, id).await?;
         let mut doc = current.resource.clone();
         apply(ResourceKind::User, &mut doc, ops)?;
-        self.write_user(tx, scope, current, doc).await
+        self.write_user(tx, scope, &settings, current, doc).await
     }
 
     /// Writes a provider's new version of a user. A write that changes nothing is no
@@ -367,6 +373,7 @@ impl Identity {
         &self,
         mut tx: TenantTx,
         scope: Scope,
+        settings: &ProviderSettings,
         current: UserRecord,
         doc: Json,
     ) -> Result<UserView, IdentityError> {
@@ -380,7 +387,6 @@ impl Identity {
                 self.check_name_free(&mut tx, &new.user_name_key).await?;
             }
         }
-        let settings = self.provider_settings(&mut tx, scope).await?;
         let actor = Actor::provider(&settings.username);
         let now = tx.tenant_now().await?;
         let record = tx
@@ -411,9 +417,8 @@ impl Identity {
     /// record stays with the tenant.
     #[tracing::instrument(skip_all, fields(tenant = %scope.tenant, provider = %scope.provider))]
     pub async fn delete_user(&self, scope: Scope, id: &str) -> Result<(), IdentityError> {
-        let mut tx = self.store.begin(&scope.tenant).await?;
+        let (mut tx, settings) = self.begin_with_settings(scope).await?;
         let current = self.provider_user(&mut tx, scope, id).await?;
-        let settings = self.provider_settings(&mut tx, scope).await?;
         let actor = Actor::provider(&settings.username);
         let now = tx.tenant_now().await?;
         let delay = settings.deactivation_delay_secs;
