@@ -14,9 +14,9 @@ use roster_store::{
 };
 use serde_json::{Value as Json, json};
 
-use crate::apply::{Actor, apply_plan, audit, user_name_of};
+use crate::apply::{Actor, apply_plan, audit};
 use crate::lifecycle::{Command, check_delay, plan};
-use crate::users::index;
+use crate::users::{index, user_name_taken};
 use crate::{Identity, IdentityError, Scope};
 
 /// An admin's lifecycle action on one user.
@@ -34,19 +34,6 @@ pub enum AdminAction {
     SetLegalHold,
     /// Release the legal hold (a waiting deactivation runs now).
     ReleaseLegalHold,
-}
-
-impl AdminAction {
-    fn command(self) -> Command {
-        match self {
-            Self::Block => Command::AdminBlock,
-            Self::Unblock => Command::AdminUnblock,
-            Self::Deactivate => Command::AdminDeactivate,
-            Self::Reactivate => Command::AdminReactivate,
-            Self::SetLegalHold => Command::SetLegalHold,
-            Self::ReleaseLegalHold => Command::ReleaseLegalHold,
-        }
-    }
 }
 
 /// A local user's attributes, as an admin gives them.
@@ -127,8 +114,17 @@ impl Identity {
     ) -> Result<UserRecord, IdentityError> {
         let mut tx = self.store.begin(&tenant).await?;
         let current = self.find_user(&mut tx, user, true).await?;
-        let now = tx.tenant_now().await?;
-        let plan = plan(&current.lifecycle, action.command(), 0, now)?;
+        let command = match action {
+            AdminAction::Block => Command::AdminBlock,
+            AdminAction::Unblock => Command::AdminUnblock,
+            AdminAction::Deactivate => Command::AdminDeactivate,
+            AdminAction::Reactivate => Command::AdminReactivate,
+            AdminAction::SetLegalHold => Command::SetLegalHold,
+            AdminAction::ReleaseLegalHold => Command::ReleaseLegalHold {
+                now: tx.tenant_now().await?,
+            },
+        };
+        let plan = plan(&current.lifecycle, command, 0)?;
         // A waiting deactivation that the provider asked for is the provider's change when the
         // release lets it happen: it belongs in the sync log too.
         let provider_caused = action == AdminAction::ReleaseLegalHold
@@ -196,9 +192,7 @@ impl Identity {
             .insert_user(local, UserId::generate(), &new)
             .await
             .map_err(|err| match err {
-                StoreError::Conflict { .. } => IdentityError::Scim(ScimError::uniqueness(
-                    "userName is already in use in this tenant",
-                )),
+                StoreError::Conflict { .. } => user_name_taken(),
                 other => other.into(),
             })?;
         audit(&mut tx, actor, "local user created", &record, json!({})).await?;
@@ -231,12 +225,8 @@ impl Identity {
             obj.insert("active".to_owned(), active.clone());
         }
         let new = index(doc)?;
-        let holder = tx.user_holding_name(&new.user_name_key, false).await?;
-        if holder.is_some_and(|h| h.id != current.id) {
-            return Err(IdentityError::Scim(ScimError::uniqueness(
-                "userName is already in use in this tenant",
-            )));
-        }
+        self.check_name_free(&mut tx, &new.user_name_key, Some(current.id))
+            .await?;
         let record = tx
             .update_user(current.provider_id, current.id, &new)
             .await?;
@@ -334,9 +324,4 @@ fn local_document(user: &LocalUser) -> Result<Json, IdentityError> {
         );
     }
     Ok(doc)
-}
-
-/// Returns the userName shown for a user record.
-pub fn display_user_name(user: &UserRecord) -> String {
-    user_name_of(user)
 }

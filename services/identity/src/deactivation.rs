@@ -27,8 +27,7 @@ pub async fn run_due_deactivation(
             "nothing to do: the user's lifecycle moved on (version {fence} -> {version})"
         ));
     }
-    let now = tx.tenant_now().await?;
-    let plan = plan(&current.lifecycle, Command::DeactivationDue, 0, now)?;
+    let plan = plan(&current.lifecycle, Command::DeactivationDue, 0)?;
     let by_provider = current.lifecycle.deactivation_requested_by == Some(Requester::Provider)
         && !current.is_local();
     let actor = if by_provider {

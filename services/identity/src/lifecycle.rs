@@ -11,7 +11,8 @@
 //! - Legal hold: a deactivation that comes due for a held user blocks it instead and
 //!   waits (due time in the past); releasing the hold runs exactly the waiting ones.
 //!
-//! No I/O here: the caller reads the facts and the tenant's clock, and applies the plan.
+//! No I/O here: the caller reads the facts (and, for a hold release, the tenant's clock)
+//! and applies the plan.
 
 use roster_store::{DueChange, LifecycleRecord, LifecycleUpdate, Requester, UserState};
 use time::OffsetDateTime;
@@ -41,8 +42,12 @@ pub enum Command {
     AdminReactivate,
     /// An admin places it on legal hold.
     SetLegalHold,
-    /// An admin releases its legal hold.
-    ReleaseLegalHold,
+    /// An admin releases its legal hold; `now` is the tenant's time, which tells whether a
+    /// deactivation is waiting (due) or still scheduled.
+    ReleaseLegalHold {
+        /// The tenant's current time.
+        now: OffsetDateTime,
+    },
     /// Its scheduled deactivation came due (the job's fence already matched).
     DeactivationDue,
 }
@@ -97,7 +102,7 @@ pub enum LifecycleError {
 }
 
 /// The facts a transition works on, with the pending-deactivation change so far.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Draft {
     state: UserState,
     due: DueChange,
@@ -105,7 +110,7 @@ struct Draft {
     legal_hold: bool,
     deleted: bool,
     admin_override: bool,
-    events: [Option<Event>; 4],
+    events: Vec<Event>,
     schedule_in_secs: Option<i64>,
     cancel_job: bool,
 }
@@ -119,16 +124,14 @@ impl Draft {
             legal_hold: facts.legal_hold,
             deleted: facts.deleted_by_provider,
             admin_override: facts.admin_override,
-            events: [None; 4],
+            events: Vec::new(),
             schedule_in_secs: None,
             cancel_job: false,
         }
     }
 
     fn record(&mut self, event: Event) {
-        if let Some(slot) = self.events.iter_mut().find(|e| e.is_none()) {
-            *slot = Some(event);
-        }
+        self.events.push(event);
     }
 
     fn cancel_pending(&mut self) {
@@ -203,13 +206,11 @@ impl Draft {
     }
 }
 
-/// Plans what `command` does to a user with `facts`, given the owning provider's delay
-/// and the tenant's current time.
+/// Plans what `command` does to a user with `facts`, given the owning provider's delay.
 pub fn plan(
     facts: &LifecycleRecord,
     command: Command,
     delay_secs: i64,
-    now: OffsetDateTime,
 ) -> Result<Plan, LifecycleError> {
     let mut d = Draft::new(facts);
     match command {
@@ -260,7 +261,7 @@ pub fn plan(
                 d.record(Event::LegalHoldSet);
             }
         }
-        Command::ReleaseLegalHold => {
+        Command::ReleaseLegalHold { now } => {
             if d.legal_hold {
                 d.legal_hold = false;
                 d.record(Event::LegalHoldReleased);
@@ -285,7 +286,6 @@ pub fn plan(
             }
         }
     }
-    let events: Vec<Event> = d.events.iter().flatten().copied().collect();
     let update = LifecycleUpdate {
         state: d.state,
         due: d.due,
@@ -300,7 +300,7 @@ pub fn plan(
         && update.admin_override == facts.admin_override;
     Ok(Plan {
         update: (!unchanged).then_some(update),
-        events,
+        events: d.events,
         schedule_in_secs: d.schedule_in_secs,
         cancel_job: d.cancel_job && !unchanged,
     })

@@ -65,7 +65,7 @@ pub(crate) fn index(doc: Json) -> Result<NewUser, ScimError> {
 
 /// The 409 for a taken userName. It names nothing about the other account:
 /// not its id, not its provider, not even whether it is visible to the caller.
-fn user_name_taken() -> IdentityError {
+pub(crate) fn user_name_taken() -> IdentityError {
     IdentityError::Scim(ScimError::uniqueness(
         "userName is already in use in this tenant",
     ))
@@ -190,7 +190,6 @@ impl Identity {
         let (mut tx, settings) = self.begin_with_settings(scope).await?;
         let actor = Actor::provider(&settings.username);
         let delay = settings.deactivation_delay_secs;
-        let now = tx.tenant_now().await?;
         let revivable = tx
             .revivable_user(
                 scope.provider,
@@ -200,7 +199,8 @@ impl Identity {
             .await?;
         if let Some(dead) = revivable {
             if dead.resource.get("userName") != new.resource.get("userName") {
-                self.check_name_free(&mut tx, &new.user_name_key).await?;
+                self.check_name_free(&mut tx, &new.user_name_key, Some(dead.id))
+                    .await?;
             }
             let record = tx
                 .update_user(scope.provider, dead.id, &new)
@@ -211,7 +211,6 @@ impl Identity {
                 &record.lifecycle,
                 Command::ProviderRevives { active },
                 delay,
-                now,
             )?;
             let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
             self.record_changes(&mut tx, scope, &actor, &applied.user, "updated", &changes)
@@ -222,7 +221,8 @@ impl Identity {
             tracing::info!(user = %view.record.id, "user revived");
             return Ok(view);
         }
-        self.check_name_free(&mut tx, &new.user_name_key).await?;
+        self.check_name_free(&mut tx, &new.user_name_key, None)
+            .await?;
         let record = tx
             .insert_user(scope.provider, UserId::generate(), &new)
             .await
@@ -241,7 +241,6 @@ impl Identity {
             &record.lifecycle,
             Command::ProviderAsserts { active },
             delay,
-            now,
         )?;
         let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
         self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
@@ -253,12 +252,19 @@ impl Identity {
         })
     }
 
-    /// Refuses a userName another live user holds; a local user's is named as such.
-    async fn check_name_free(&self, tx: &mut TenantTx, key: &str) -> Result<(), IdentityError> {
+    /// Refuses a userName that a live user other than `except` holds; a local user's is
+    /// named as such.
+    pub(crate) async fn check_name_free(
+        &self,
+        tx: &mut TenantTx,
+        key: &str,
+        except: Option<UserId>,
+    ) -> Result<(), IdentityError> {
         match tx.user_holding_name(key, false).await? {
+            Some(holder) if Some(holder.id) == except => Ok(()),
             None => Ok(()),
             Some(holder) if holder.is_local() => Err(IdentityError::Scim(ScimError::uniqueness(
-                "userName belongs to a local user; local users are managed only by administrators, not through SCIM",
+                "userName belongs to a local user, which only administrators manage",
             ))),
             Some(_) => Err(user_name_taken()),
         }
@@ -382,13 +388,10 @@ impl Identity {
         }
         let new = index(doc)?;
         if current.resource.get("userName") != new.resource.get("userName") {
-            let holder = tx.user_holding_name(&new.user_name_key, false).await?;
-            if holder.is_some_and(|h| h.id != current.id) {
-                self.check_name_free(&mut tx, &new.user_name_key).await?;
-            }
+            self.check_name_free(&mut tx, &new.user_name_key, Some(current.id))
+                .await?;
         }
         let actor = Actor::provider(&settings.username);
-        let now = tx.tenant_now().await?;
         let record = tx
             .update_user(scope.provider, current.id, &new)
             .await
@@ -398,12 +401,7 @@ impl Identity {
             .await?;
         let active = asserted_active(&record.resource);
         let command = Command::ProviderAsserts { active };
-        let plan = plan(
-            &record.lifecycle,
-            command,
-            settings.deactivation_delay_secs,
-            now,
-        )?;
+        let plan = plan(&record.lifecycle, command, settings.deactivation_delay_secs)?;
         let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
         let view = self.view(&mut tx, applied.user).await?;
         self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
@@ -420,9 +418,8 @@ impl Identity {
         let (mut tx, settings) = self.begin_with_settings(scope).await?;
         let current = self.provider_user(&mut tx, scope, id).await?;
         let actor = Actor::provider(&settings.username);
-        let now = tx.tenant_now().await?;
         let delay = settings.deactivation_delay_secs;
-        let plan = plan(&current.lifecycle, Command::ProviderDeletes, delay, now)?;
+        let plan = plan(&current.lifecycle, Command::ProviderDeletes, delay)?;
         let user_id = current.id;
         let applied = apply_plan(&mut tx, current, &plan, &actor, Some(scope.provider)).await?;
         tx.remove_user_from_groups(user_id).await?;

@@ -27,7 +27,7 @@ fn pending(due: OffsetDateTime, by: Requester) -> LifecycleRecord {
 }
 
 fn run(facts: &LifecycleRecord, command: Command) -> Plan {
-    plan(facts, command, DELAY, NOW).expect("command is valid here")
+    plan(facts, command, DELAY).expect("command is valid here")
 }
 
 fn update(plan: &Plan) -> LifecycleUpdate {
@@ -55,7 +55,7 @@ fn provider_inactive_blocks_at_once_and_schedules_after_the_delay() {
 
 #[test]
 fn a_zero_delay_deactivates_in_the_same_transaction() {
-    let p = plan(&facts(UserState::Active), Command::ProviderDeletes, 0, NOW).expect("valid");
+    let p = plan(&facts(UserState::Active), Command::ProviderDeletes, 0).expect("valid");
     let u = update(&p);
     assert_eq!(u.state, UserState::Deactivated);
     assert!(u.deleted_by_provider);
@@ -165,7 +165,7 @@ fn a_held_user_whose_deactivation_comes_due_is_blocked_and_waits() {
     );
     assert_eq!(due.events, vec![Event::DeactivationHeld]);
 
-    let release = run(&f, Command::ReleaseLegalHold);
+    let release = run(&f, Command::ReleaseLegalHold { now: NOW });
     let u = update(&release);
     assert!(!u.legal_hold);
     assert_eq!(u.state, UserState::Deactivated);
@@ -181,7 +181,7 @@ fn releasing_a_hold_with_nothing_waiting_changes_only_the_hold() {
         legal_hold: true,
         ..facts(UserState::Active)
     };
-    let p = run(&active, Command::ReleaseLegalHold);
+    let p = run(&active, Command::ReleaseLegalHold { now: NOW });
     assert_eq!(update(&p).state, UserState::Active);
     assert_eq!(p.events, vec![Event::LegalHoldReleased]);
 
@@ -190,7 +190,7 @@ fn releasing_a_hold_with_nothing_waiting_changes_only_the_hold() {
         legal_hold: true,
         ..pending(NOW + time::Duration::minutes(5), Requester::Provider)
     };
-    let p = run(&scheduled, Command::ReleaseLegalHold);
+    let p = run(&scheduled, Command::ReleaseLegalHold { now: NOW });
     assert_eq!(update(&p).state, UserState::Blocked);
     assert_eq!(update(&p).due, DueChange::Keep);
 }
@@ -233,7 +233,7 @@ fn a_due_deactivation_runs_once_and_a_stale_one_changes_nothing() {
 fn admin_block_and_unblock_refuse_deactivated_users() {
     for command in [Command::AdminBlock, Command::AdminUnblock] {
         assert_eq!(
-            plan(&facts(UserState::Deactivated), command, DELAY, NOW),
+            plan(&facts(UserState::Deactivated), command, DELAY),
             Err(LifecycleError::Deactivated)
         );
     }
@@ -256,7 +256,11 @@ fn idempotent_commands_change_nothing() {
         None
     );
     assert_eq!(
-        run(&facts(UserState::Active), Command::ReleaseLegalHold).update,
+        run(
+            &facts(UserState::Active),
+            Command::ReleaseLegalHold { now: NOW }
+        )
+        .update,
         None
     );
     assert_eq!(

@@ -22,6 +22,15 @@ pub(crate) enum StateArg {
     Deactivated,
 }
 
+/// One user of one tenant, as most `roster users` commands name it.
+#[derive(Debug, clap::Args)]
+pub(crate) struct UserRef {
+    #[arg(long)]
+    tenant: String,
+    /// The user's id or userName.
+    user: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum UsersCommand {
     /// Lists a tenant's users by state and lifecycle facts.
@@ -57,59 +66,23 @@ pub(crate) enum UsersCommand {
         limit: i64,
     },
     /// Shows one user (by id or userName).
-    Show {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Show(UserRef),
     /// Says whether a user may sign in (only active users may); exit status 0 either way.
-    CanSignIn {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    CanSignIn(UserRef),
     /// Blocks a user: sign-in refused, nothing scheduled.
-    Block {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Block(UserRef),
     /// Unblocks a user, cancelling a pending deactivation.
-    Unblock {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Unblock(UserRef),
     /// Deactivates a user at once (a user on legal hold is blocked; the deactivation waits).
-    Deactivate {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Deactivate(UserRef),
     /// Reactivates a user.
-    Reactivate {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Reactivate(UserRef),
     /// Places a user on legal hold.
-    Hold {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Hold(UserRef),
     /// Releases a user's legal hold; a deactivation that was waiting runs now.
-    Release {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Release(UserRef),
     /// Deletes a user for good (refused under legal hold).
-    Delete {
-        #[arg(long)]
-        tenant: String,
-        user: String,
-    },
+    Delete(UserRef),
     /// Creates a local user, managed only by admins.
     CreateLocal {
         #[arg(long)]
@@ -203,15 +176,21 @@ fn show_user(admin: &Admin, response: pb::AdminUserResponse) -> anyhow::Result<(
     Ok(())
 }
 
-async fn change(
+/// The request naming `user`.
+fn user_request(
     admin: &Admin,
-    tenant: &str,
-    user: &str,
-    action: pb::LifecycleAction,
-) -> anyhow::Result<()> {
+    user: &UserRef,
+) -> anyhow::Result<tonic::Request<pb::AdminUserRequest>> {
+    admin.request(pb::AdminUserRequest {
+        tenant: user.tenant.clone(),
+        user: user.user.clone(),
+    })
+}
+
+async fn change(admin: &Admin, user: &UserRef, action: pb::LifecycleAction) -> anyhow::Result<()> {
     let request = admin.request(pb::ChangeLifecycleRequest {
-        tenant: tenant.to_owned(),
-        user: user.to_owned(),
+        tenant: user.tenant.clone(),
+        user: user.user.clone(),
         action: action as i32,
     })?;
     let response = client(admin)
@@ -272,22 +251,16 @@ pub(crate) async fn users(
                     .join("\n")
             });
         }
-        UsersCommand::Show { tenant, user } => {
-            let request = admin.request(pb::AdminUserRequest {
-                tenant: tenant.clone(),
-                user: user.clone(),
-            })?;
+        UsersCommand::Show(user) => {
+            let request = user_request(&admin, user)?;
             let response = client(&admin)
                 .get_user(request)
                 .await
                 .map_err(status_error)?;
             show_user(&admin, response.into_inner())?;
         }
-        UsersCommand::CanSignIn { tenant, user } => {
-            let request = admin.request(pb::AdminUserRequest {
-                tenant: tenant.clone(),
-                user: user.clone(),
-            })?;
+        UsersCommand::CanSignIn(user) => {
+            let request = user_request(&admin, user)?;
             let answer = client(&admin)
                 .check_sign_in(request)
                 .await
@@ -302,34 +275,27 @@ pub(crate) async fn users(
                 )
             });
         }
-        UsersCommand::Block { tenant, user } => {
-            change(&admin, tenant, user, pb::LifecycleAction::Block).await?
+        UsersCommand::Block(user) => change(&admin, user, pb::LifecycleAction::Block).await?,
+        UsersCommand::Unblock(user) => change(&admin, user, pb::LifecycleAction::Unblock).await?,
+        UsersCommand::Deactivate(user) => {
+            change(&admin, user, pb::LifecycleAction::Deactivate).await?
         }
-        UsersCommand::Unblock { tenant, user } => {
-            change(&admin, tenant, user, pb::LifecycleAction::Unblock).await?
+        UsersCommand::Reactivate(user) => {
+            change(&admin, user, pb::LifecycleAction::Reactivate).await?
         }
-        UsersCommand::Deactivate { tenant, user } => {
-            change(&admin, tenant, user, pb::LifecycleAction::Deactivate).await?
+        UsersCommand::Hold(user) => change(&admin, user, pb::LifecycleAction::SetLegalHold).await?,
+        UsersCommand::Release(user) => {
+            change(&admin, user, pb::LifecycleAction::ReleaseLegalHold).await?
         }
-        UsersCommand::Reactivate { tenant, user } => {
-            change(&admin, tenant, user, pb::LifecycleAction::Reactivate).await?
-        }
-        UsersCommand::Hold { tenant, user } => {
-            change(&admin, tenant, user, pb::LifecycleAction::SetLegalHold).await?
-        }
-        UsersCommand::Release { tenant, user } => {
-            change(&admin, tenant, user, pb::LifecycleAction::ReleaseLegalHold).await?
-        }
-        UsersCommand::Delete { tenant, user } => {
-            let request = admin.request(pb::AdminUserRequest {
-                tenant: tenant.clone(),
-                user: user.clone(),
-            })?;
+        UsersCommand::Delete(user) => {
+            let request = user_request(&admin, user)?;
             client(&admin)
                 .delete_user(request)
                 .await
                 .map_err(status_error)?;
-            admin.print(&json!({"deleted": user}), || format!("deleted {user}"));
+            admin.print(&json!({"deleted": user.user}), || {
+                format!("deleted {}", user.user)
+            });
         }
         UsersCommand::CreateLocal {
             tenant,

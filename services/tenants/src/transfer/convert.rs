@@ -214,33 +214,10 @@ fn check_resource_and_version(resource: &serde_json::Value, version: i64) -> Res
 
 #[cfg(test)]
 mod tests {
-    use roster_core::{GroupId, ProviderId, UserId};
-    use time::OffsetDateTime;
+    use roster_core::{GroupId, ProviderId};
 
     use super::*;
-
-    fn at(text: &str) -> OffsetDateTime {
-        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
-    }
-
-    fn sample_user() -> UserLine {
-        UserLine {
-            id: UserId::generate(),
-            provider_id: ProviderId::generate(),
-            user_name: "Ann@Example.com".to_owned(),
-            user_name_key: "ann@example.com".to_owned(),
-            external_id: Some("00u1".to_owned()),
-            display_name_key: None,
-            emails: vec![EmailLine {
-                type_key: Some("work".to_owned()),
-                value_key: "ann@example.com".to_owned(),
-            }],
-            resource: serde_json::json!({"userName": "Ann@Example.com", "active": true}),
-            version: 3,
-            created_at: at("2026-01-02T03:04:05.678Z"),
-            updated_at: at("2026-01-02T03:04:06.123456Z"),
-        }
-    }
+    use crate::transfer::format::tests::{at, sample_user};
 
     #[test]
     fn provider_lines_keep_the_digest_and_check_their_fields() {

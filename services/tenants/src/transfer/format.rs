@@ -224,16 +224,18 @@ pub(crate) fn write_line(out: &mut Vec<u8>, record: &Record) -> Result<(), Tenan
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use roster_core::{ProviderId, UserId};
 
     use super::*;
 
-    fn at(text: &str) -> OffsetDateTime {
+    /// Parses an RFC 3339 test time.
+    pub(crate) fn at(text: &str) -> OffsetDateTime {
         OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
     }
 
-    fn sample_user() -> UserLine {
+    /// A user line with every field set, for the format and conversion tests.
+    pub(crate) fn sample_user() -> UserLine {
         UserLine {
             id: UserId::generate(),
             provider_id: ProviderId::generate(),
