@@ -16,6 +16,7 @@ use roster_runtime::grpc::{authorized, reason_of};
 use tonic::Code;
 
 use crate::ratelimit::Decision;
+use crate::refusals::RefusalReport;
 use crate::scim::error::ApiError;
 use crate::server::GatewayState;
 
@@ -126,6 +127,9 @@ where
             })?
             .into_inner();
         let tenant = TenantId::parse(&response.tenant_id).map_err(|_| ApiError::internal())?;
+        if let Some(report) = parts.extensions.get::<RefusalReport>() {
+            report.authenticated(&response.access_token);
+        }
         let span = tracing::Span::current();
         span.record("tenant", tracing::field::display(&tenant));
         span.record("provider", tracing::field::display(&response.provider_id));

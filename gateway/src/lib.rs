@@ -8,6 +8,7 @@ mod clients;
 mod edge;
 mod metrics;
 mod ratelimit;
+mod refusals;
 mod scim;
 mod server;
 

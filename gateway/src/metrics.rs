@@ -13,6 +13,8 @@ pub(crate) struct Metrics {
     pub rate_limited: AtomicU64,
     /// Rate-limit decisions taken by the in-process limiter because Redis was unreachable.
     pub rate_limit_fallback: AtomicU64,
+    /// Provisioning-error reports dropped because too many were in flight.
+    pub refusal_reports_dropped: AtomicU64,
 }
 
 impl Metrics {
@@ -37,12 +39,15 @@ impl Metrics {
              # TYPE roster_gateway_rate_limited_total counter\n\
              roster_gateway_rate_limited_total {}\n\
              # TYPE roster_gateway_rate_limit_fallback_total counter\n\
-             roster_gateway_rate_limit_fallback_total {}\n",
+             roster_gateway_rate_limit_fallback_total {}\n\
+             # TYPE roster_gateway_refusal_reports_dropped_total counter\n\
+             roster_gateway_refusal_reports_dropped_total {}\n",
             get(&self.responses_2xx),
             get(&self.responses_4xx),
             get(&self.responses_5xx),
             get(&self.rate_limited),
             get(&self.rate_limit_fallback),
+            get(&self.refusal_reports_dropped),
         )
     }
 }

@@ -32,6 +32,8 @@ pub struct GatewayState {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) public_url: String,
     pub(crate) max_body_bytes: usize,
+    /// Bounds the provisioning-error reports in flight (see `refusals`).
+    pub(crate) reports_in_flight: Arc<tokio::sync::Semaphore>,
     request_timeout: Duration,
     ready: Arc<AtomicBool>,
 }
@@ -58,6 +60,9 @@ impl GatewayState {
             metrics,
             public_url: config.gateway.public_url.trim_end_matches('/').to_owned(),
             max_body_bytes: config.gateway.max_body_bytes,
+            reports_in_flight: Arc::new(tokio::sync::Semaphore::new(
+                crate::refusals::MAX_REPORTS_IN_FLIGHT,
+            )),
             request_timeout: Duration::from_secs(config.gateway.request_timeout_secs),
             ready: Arc::new(AtomicBool::new(true)),
         })
@@ -188,6 +193,11 @@ pub fn router(state: GatewayState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
+        ))
+        // Outside the timeout, so a request that timed out is reported too.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::refusals::report_refusals,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

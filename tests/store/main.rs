@@ -34,6 +34,7 @@ mod embedded;
 mod groups;
 mod harness;
 mod isolation;
+mod logs;
 mod members;
 mod providers;
 mod tenants;

@@ -57,7 +57,7 @@ async fn provider_round_trip_and_lookups(store: &Store) -> anyhow::Result<()> {
         ..new_provider(tenant, "okta", &[1, 2, 3, 0, 255])
     };
 
-    let inserted = store.insert_provider(&new).await?;
+    let inserted = store.insert_provider(&new, None).await?;
     assert_eq!(inserted.id, new.id);
     assert_eq!(inserted.tenant_id, tenant);
     assert_eq!(inserted.name, "okta provider");
@@ -117,7 +117,7 @@ async fn providers_listed_oldest_first(store: &Store) -> anyhow::Result<()> {
     let mut inserted = Vec::new();
     for (n, name) in ["zeta", "alpha", "mid"].into_iter().enumerate() {
         let p = store
-            .insert_provider(&new_provider(tenant, name, &[u8::try_from(n)?; 8]))
+            .insert_provider(&new_provider(tenant, name, &[u8::try_from(n)?; 8]), None)
             .await?;
         inserted.push(p.id);
     }
@@ -135,21 +135,21 @@ async fn provider_username_and_digest_are_unique(store: &Store) -> anyhow::Resul
     let tenant = active_tenant(store).await?;
     let other = active_tenant(store).await?;
     let first = store
-        .insert_provider(&new_provider(tenant, "okta", b"digest-1"))
+        .insert_provider(&new_provider(tenant, "okta", b"digest-1"), None)
         .await?;
 
     let same_username = new_provider(tenant, "okta", b"digest-2");
-    assert_conflict(store.insert_provider(&same_username).await);
+    assert_conflict(store.insert_provider(&same_username, None).await);
     let same_digest = new_provider(tenant, "entra", b"digest-1");
-    assert_conflict(store.insert_provider(&same_digest).await);
+    assert_conflict(store.insert_provider(&same_digest, None).await);
     // Digests are unique across tenants: a credential identifies one provider.
     let digest_elsewhere = new_provider(other, "entra", b"digest-1");
-    assert_conflict(store.insert_provider(&digest_elsewhere).await);
+    assert_conflict(store.insert_provider(&digest_elsewhere, None).await);
     let same_id = NewProvider {
         id: first.id,
         ..new_provider(tenant, "third", b"digest-3")
     };
-    assert_conflict(store.insert_provider(&same_id).await);
+    assert_conflict(store.insert_provider(&same_id, None).await);
 
     // Nothing of the refused ones was stored.
     for refused in [&same_username, &same_digest, &digest_elsewhere] {
@@ -167,7 +167,7 @@ async fn provider_username_and_digest_are_unique(store: &Store) -> anyhow::Resul
 
     // Usernames are unique per tenant only.
     let elsewhere = store
-        .insert_provider(&new_provider(other, "okta", b"digest-4"))
+        .insert_provider(&new_provider(other, "okta", b"digest-4"), None)
         .await?;
     assert_eq!(
         store
@@ -191,7 +191,7 @@ async fn provider_username_and_digest_are_unique(store: &Store) -> anyhow::Resul
 async fn provider_of_unknown_tenant_is_refused(store: &Store) -> anyhow::Result<()> {
     let nowhere = TenantId::generate();
     let new = new_provider(nowhere, "okta", b"orphan");
-    assert_not_found(store.insert_provider(&new).await);
+    assert_not_found(store.insert_provider(&new, None).await);
     assert!(store.provider(nowhere, new.id).await?.is_none());
     assert!(store.list_providers(nowhere).await?.is_empty());
     Ok(())
@@ -202,17 +202,20 @@ async fn replacing_secret_retires_old_digest(store: &Store) -> anyhow::Result<()
     let other = active_tenant(store).await?;
     let tenant_created = store.list_tenants().await?[0].created_at;
     let old = store
-        .insert_provider(&NewProvider {
-            expires_at: Some(tenant_created + Duration::from_secs(3_600)),
-            ..new_provider(tenant, "okta", b"old-digest")
-        })
+        .insert_provider(
+            &NewProvider {
+                expires_at: Some(tenant_created + Duration::from_secs(3_600)),
+                ..new_provider(tenant, "okta", b"old-digest")
+            },
+            None,
+        )
         .await?;
     let neighbour = store
-        .insert_provider(&new_provider(tenant, "entra", b"neighbour-digest"))
+        .insert_provider(&new_provider(tenant, "entra", b"neighbour-digest"), None)
         .await?;
 
     let replaced = store
-        .replace_provider_secret(tenant, old.id, b"new-digest", None)
+        .replace_provider_secret(tenant, old.id, b"new-digest", None, None)
         .await?;
     assert_eq!(replaced.id, old.id);
     assert_eq!(replaced.secret_digest, b"new-digest");
@@ -237,7 +240,7 @@ async fn replacing_secret_retires_old_digest(store: &Store) -> anyhow::Result<()
     // Taking another provider's digest is refused and changes nothing.
     assert_conflict(
         store
-            .replace_provider_secret(tenant, old.id, b"neighbour-digest", None)
+            .replace_provider_secret(tenant, old.id, b"neighbour-digest", None, None)
             .await,
     );
     let unchanged = store.provider(tenant, old.id).await?.expect("provider");
@@ -254,12 +257,12 @@ async fn replacing_secret_retires_old_digest(store: &Store) -> anyhow::Result<()
     // Unknown ids, and ids of another tenant, are not found and change nothing.
     assert_not_found(
         store
-            .replace_provider_secret(tenant, ProviderId::generate(), b"x", None)
+            .replace_provider_secret(tenant, ProviderId::generate(), b"x", None, None)
             .await,
     );
     assert_not_found(
         store
-            .replace_provider_secret(other, old.id, b"hijack", None)
+            .replace_provider_secret(other, old.id, b"hijack", None, None)
             .await,
     );
     assert!(store.provider_by_digest(tenant, b"hijack").await?.is_none());
@@ -272,10 +275,12 @@ async fn provider_enable_disable(store: &Store) -> anyhow::Result<()> {
     let tenant = active_tenant(store).await?;
     let other = active_tenant(store).await?;
     let p = store
-        .insert_provider(&new_provider(tenant, "okta", b"d"))
+        .insert_provider(&new_provider(tenant, "okta", b"d"), None)
         .await?;
 
-    let disabled = store.set_provider_enabled(tenant, p.id, false).await?;
+    let disabled = store
+        .set_provider_enabled(tenant, p.id, false, None)
+        .await?;
     assert!(!disabled.enabled);
     assert_eq!(disabled.secret_digest, p.secret_digest);
     let stored = store.provider(tenant, p.id).await?.expect("provider");
@@ -287,7 +292,7 @@ async fn provider_enable_disable(store: &Store) -> anyhow::Result<()> {
         .expect("digest");
     assert!(!by_digest.enabled);
 
-    assert_not_found(store.set_provider_enabled(other, p.id, true).await);
+    assert_not_found(store.set_provider_enabled(other, p.id, true, None).await);
     assert!(
         !store
             .provider(tenant, p.id)
@@ -297,11 +302,11 @@ async fn provider_enable_disable(store: &Store) -> anyhow::Result<()> {
     );
     assert_not_found(
         store
-            .set_provider_enabled(tenant, ProviderId::generate(), true)
+            .set_provider_enabled(tenant, ProviderId::generate(), true, None)
             .await,
     );
 
-    let enabled = store.set_provider_enabled(tenant, p.id, true).await?;
+    let enabled = store.set_provider_enabled(tenant, p.id, true, None).await?;
     assert!(enabled.enabled);
     assert!(
         store
@@ -317,16 +322,16 @@ async fn provider_delete(store: &Store) -> anyhow::Result<()> {
     let tenant = active_tenant(store).await?;
     let other = active_tenant(store).await?;
     let doomed = store
-        .insert_provider(&new_provider(tenant, "okta", b"doomed"))
+        .insert_provider(&new_provider(tenant, "okta", b"doomed"), None)
         .await?;
     let kept = store
-        .insert_provider(&new_provider(tenant, "entra", b"kept"))
+        .insert_provider(&new_provider(tenant, "entra", b"kept"), None)
         .await?;
 
-    assert_not_found(store.delete_provider(other, doomed.id).await);
+    assert_not_found(store.delete_provider(other, doomed.id, None).await);
     assert!(store.provider(tenant, doomed.id).await?.is_some());
 
-    store.delete_provider(tenant, doomed.id).await?;
+    store.delete_provider(tenant, doomed.id, None).await?;
     assert!(store.provider(tenant, doomed.id).await?.is_none());
     assert!(store.provider_by_digest(tenant, b"doomed").await?.is_none());
     assert!(store.provider_by_username(tenant, "okta").await?.is_none());
@@ -338,10 +343,10 @@ async fn provider_delete(store: &Store) -> anyhow::Result<()> {
         .collect();
     assert_eq!(listed, [kept.id]);
 
-    assert_not_found(store.delete_provider(tenant, doomed.id).await);
+    assert_not_found(store.delete_provider(tenant, doomed.id, None).await);
     // The freed username and digest can be used again.
     store
-        .insert_provider(&new_provider(tenant, "okta", b"doomed"))
+        .insert_provider(&new_provider(tenant, "okta", b"doomed"), None)
         .await?;
     Ok(())
 }

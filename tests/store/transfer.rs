@@ -283,15 +283,18 @@ async fn imported_tenant_appears_with_its_providers_or_not_at_all(
     let other = active_tenant(store).await?;
     let taken = provider_record(other, "scim-taken", b"digest-taken");
     store
-        .insert_provider(&roster_store::NewProvider {
-            id: taken.id,
-            tenant_id: other,
-            name: taken.name.clone(),
-            credential_kind: CredentialKind::Basic,
-            username: taken.username.clone(),
-            secret_digest: taken.secret_digest.clone(),
-            expires_at: None,
-        })
+        .insert_provider(
+            &roster_store::NewProvider {
+                id: taken.id,
+                tenant_id: other,
+                name: taken.name.clone(),
+                credential_kind: CredentialKind::Basic,
+                username: taken.username.clone(),
+                secret_digest: taken.secret_digest.clone(),
+                expires_at: None,
+            },
+            None,
+        )
         .await?;
 
     let id = TenantId::generate();

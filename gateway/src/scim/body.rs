@@ -7,6 +7,7 @@ use roster_scim::ScimError;
 use serde_json::Value;
 
 use super::error::ApiError;
+use crate::refusals::RefusalReport;
 use crate::server::GatewayState;
 
 /// A parsed JSON request body.
@@ -21,6 +22,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let limit = GatewayState::from_ref(state).max_body_bytes;
+        let report = req.extensions().get::<RefusalReport>().cloned();
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -53,6 +55,9 @@ where
         let value: Value = serde_json::from_slice(&bytes).map_err(|err| {
             ScimError::invalid_syntax(format!("request body is not valid JSON: {err}"))
         })?;
+        if let Some(report) = report {
+            report.body(&value);
+        }
         Ok(Self(value))
     }
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 use tonic::Code;
 
 use super::SCIM_CONTENT_TYPE;
+use crate::refusals::ErrorFacts;
 
 /// A SCIM error on its way to the client.
 #[derive(Debug, Clone)]
@@ -138,6 +139,10 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Basic realm=\"roster\", Bearer realm=\"roster\""),
             );
         }
+        response.extensions_mut().insert(ErrorFacts {
+            scim_type: self.scim_type,
+            detail: self.detail,
+        });
         response
     }
 }

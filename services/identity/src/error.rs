@@ -33,6 +33,11 @@ impl IdentityError {
         Self::Scim(ScimError::not_found(format!("{kind} {id} not found")))
     }
 
+    /// Returns an internal failure: logged where it is handled, never shown to a client.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::Store(StoreError::internal(detail.into()))
+    }
+
     /// Returns how callers should treat the error.
     pub fn kind(&self) -> ErrorKind {
         match self {

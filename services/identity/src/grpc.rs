@@ -18,8 +18,10 @@ use crate::users::UserView;
 use crate::{Identity, IdentityError, Page, Scope};
 
 mod admin;
+mod logs;
 
 pub use admin::UserAdminGrpc;
+pub use logs::LogsGrpc;
 
 /// Serves `roster.identity.v1.IdentityService`.
 #[derive(Clone, Debug)]
@@ -240,6 +242,28 @@ impl pb::identity_service_server::IdentityService for IdentityGrpc {
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::DeleteResponse {}))
+    }
+
+    async fn record_provisioning_error(
+        &self,
+        request: Request<pb::RecordProvisioningErrorRequest>,
+    ) -> Result<Response<pb::RecordProvisioningErrorResponse>, Status> {
+        let scope = scope(&request)?;
+        let req = request.into_inner();
+        let error = roster_store::NewProvisioningError {
+            provider_id: scope.provider,
+            operation: req.operation,
+            status: req.status,
+            scim_type: req.scim_type,
+            user_name: req.user_name,
+            external_id: req.external_id,
+            detail: req.detail,
+        };
+        self.identity
+            .record_provisioning_error(scope, error, req.resource_id.as_deref())
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::RecordProvisioningErrorResponse {}))
     }
 
     async fn create_group(

@@ -14,6 +14,7 @@ mod filter;
 pub mod groups;
 pub mod grpc;
 pub mod lifecycle;
+pub mod logs;
 pub mod users;
 
 pub use error::IdentityError;

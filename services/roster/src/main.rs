@@ -52,6 +52,12 @@ pub(crate) enum Command {
     /// Administers a tenant's users: lifecycle, legal hold, local users.
     #[command(subcommand)]
     Users(cli::users::UsersCommand),
+    /// Reads a tenant's sync log (one entry per changed attribute), or exports it as CSV.
+    SyncLog(cli::logs::SyncLogArgs),
+    /// Lists refused or failed provisioning requests, and each provider's last success.
+    ProvisioningErrors(cli::logs::ErrorsArgs),
+    /// Reads a tenant's audit log.
+    AuditLog(cli::logs::AuditArgs),
     /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
     ///
     /// To restore: stop roster, unpack the archive into an empty directory
@@ -107,6 +113,11 @@ fn main() -> ExitCode {
             Some(Command::Tenant(cmd)) => cli::tenant(&args, &env, cmd).await,
             Some(Command::Provider(cmd)) => cli::provider(&args, &env, cmd).await,
             Some(Command::Users(cmd)) => cli::users::users(&args, &env, cmd).await,
+            Some(Command::SyncLog(cmd)) => cli::logs::sync_log(&args, &env, cmd).await,
+            Some(Command::ProvisioningErrors(cmd)) => {
+                cli::logs::provisioning_errors(&args, &env, cmd).await
+            }
+            Some(Command::AuditLog(cmd)) => cli::logs::audit_log(&args, &env, cmd).await,
             Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
             Some(Command::Export { tenant, out }) => {
                 transfer::export(&args, &env, tenant, out.as_deref()).await

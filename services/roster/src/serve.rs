@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::Context;
-use roster_identity::grpc::{IdentityGrpc, UserAdminGrpc};
+use roster_identity::grpc::{IdentityGrpc, LogsGrpc, UserAdminGrpc};
 use roster_runtime::auth::{Authority, load_or_create_secret_file, write_private_file};
 use roster_runtime::grpc::{auth_interceptor, bind};
 use roster_runtime::{Config, shutdown, telemetry, tls};
@@ -205,6 +205,7 @@ async fn grpc_routes(
             config.gateway.public_url.clone(),
         );
         resume_tenant_migrations(&store).await?;
+        deliver_audit_outboxes(&store).await;
         let server = TenantsGrpc::new(tenants).into_server();
         reporter.set_serving::<roster_proto::tenants::v1::tenants_service_server::TenantsServiceServer<TenantsGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
@@ -220,10 +221,16 @@ async fn grpc_routes(
             server,
             interceptor.clone(),
         ));
-        let admin = UserAdminGrpc::new(identity).into_server();
+        let admin = UserAdminGrpc::new(identity.clone()).into_server();
         reporter.set_serving::<roster_proto::identity::v1::user_admin_service_server::UserAdminServiceServer<UserAdminGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
             admin,
+            interceptor.clone(),
+        ));
+        let logs = LogsGrpc::new(identity).into_server();
+        reporter.set_serving::<roster_proto::identity::v1::logs_service_server::LogsServiceServer<LogsGrpc>>().await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            logs,
             interceptor,
         ));
     }
@@ -248,6 +255,24 @@ async fn resume_tenant_migrations(store: &Store) -> anyhow::Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// Delivers control-plane audit entries that a crash or an outage left in the outbox. A tenant
+/// that still fails keeps its entries there for its next provider change or the next start.
+async fn deliver_audit_outboxes(store: &Store) {
+    let tenants = match store.tenants_with_audit_outbox().await {
+        Ok(tenants) => tenants,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the audit outbox");
+            return;
+        }
+    };
+    for tenant in tenants {
+        match store.deliver_audit_outbox(&tenant).await {
+            Ok(n) => tracing::info!(%tenant, entries = n, "audit outbox delivered"),
+            Err(err) => tracing::warn!(%tenant, error = %err, "audit outbox not delivered yet"),
+        }
+    }
 }
 
 fn write_endpoints(

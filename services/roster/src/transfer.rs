@@ -237,7 +237,7 @@ fn send_chunks(
 
 /// A file written as `NAME.partial` (mode 0600) and renamed to `NAME` by
 /// [`PartialFile::commit`]; dropped before that, the partial file is removed.
-struct PartialFile {
+pub(crate) struct PartialFile {
     path: PathBuf,
     partial: PathBuf,
     file: Option<File>,
@@ -246,7 +246,7 @@ struct PartialFile {
 }
 
 impl PartialFile {
-    fn create(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn create(path: &Path) -> anyhow::Result<Self> {
         let mut name = path.as_os_str().to_owned();
         name.push(".partial");
         let partial = PathBuf::from(name);
@@ -266,7 +266,7 @@ impl PartialFile {
         })
     }
 
-    fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
         let file = self
             .file
             .as_mut()
@@ -278,7 +278,7 @@ impl PartialFile {
     }
 
     /// Checks the size against `expected`, syncs, and renames into place.
-    fn commit(mut self, expected: u64) -> anyhow::Result<()> {
+    pub(crate) fn commit(mut self, expected: u64) -> anyhow::Result<()> {
         if self.written != expected {
             bail!(
                 "the transfer is incomplete: {} of {expected} bytes arrived",

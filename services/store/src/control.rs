@@ -8,7 +8,7 @@ use roster_core::{ProviderId, Slug, TenantId};
 use time::OffsetDateTime;
 
 use crate::records::{CredentialKind, NewProvider, ProviderRecord, TenantRecord, TenantState};
-use crate::{Backend, Store, StoreError};
+use crate::{AuditEntry, Backend, Store, StoreError};
 
 /// Runs `$body` with `$conn` bound to a control connection (for reads). The
 /// body is compiled once per backend.
@@ -46,6 +46,21 @@ macro_rules! in_control_tx {
                 $tx.commit().await?;
                 out
             }
+        }
+    };
+}
+
+/// Adds `$audit` (an `Option<&AuditEntry>`) to the audit outbox of `$tenant` inside the
+/// control transaction `$tx`, so the entry commits with the change it records.
+macro_rules! outbox_insert {
+    ($tx:ident, $tenant:expr, $audit:expr) => {
+        if let Some(entry) = $audit {
+            sqlx::query(outbox::OUTBOX_INSERT)
+                .bind(entry.id)
+                .bind($tenant.as_uuid())
+                .bind(sqlx::types::Json(entry))
+                .execute(&mut *$tx)
+                .await?;
         }
     };
 }
@@ -267,14 +282,19 @@ impl Store {
             .collect()
     }
 
-    /// Inserts a provider. Conflict when its username or digest collides.
-    pub async fn insert_provider(&self, p: &NewProvider) -> Result<ProviderRecord, StoreError> {
+    /// Inserts a provider, and `audit` into the audit outbox in the same transaction.
+    /// Conflict when its username or digest collides.
+    pub async fn insert_provider(
+        &self,
+        p: &NewProvider,
+        audit: Option<&AuditEntry>,
+    ) -> Result<ProviderRecord, StoreError> {
         let sql = format!(
             "INSERT INTO control.providers (id, tenant_id, name, credential_kind, username, secret_digest, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) {PROVIDER_RETURNING}"
         );
-        let row = in_control_tx!(self, tx => {
-            sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
+        let row = in_control_tx!(self, tx => async {
+            let row = sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
                 .bind(p.id.as_uuid())
                 .bind(p.tenant_id.as_uuid())
                 .bind(&p.name)
@@ -283,8 +303,11 @@ impl Store {
                 .bind(&p.secret_digest)
                 .bind(p.expires_at)
                 .fetch_one(&mut *tx)
-                .await
-        });
+                .await?;
+            outbox_insert!(tx, p.tenant_id, audit);
+            Ok::<_, sqlx::Error>(row)
+        }
+        .await);
         row.try_into()
     }
 
@@ -355,67 +378,87 @@ impl Store {
     }
 
     /// Replaces a provider's secret digest and expiry; the old digest stops matching at commit.
+    /// `audit` goes to the audit outbox in the same transaction.
     pub async fn replace_provider_secret(
         &self,
         tenant: TenantId,
         id: ProviderId,
         digest: &[u8],
         expires_at: Option<OffsetDateTime>,
+        audit: Option<&AuditEntry>,
     ) -> Result<ProviderRecord, StoreError> {
         let sql = format!(
             "UPDATE control.providers SET secret_digest = $3, expires_at = $4, credential_issued_at = {now} \
              WHERE tenant_id = $1 AND id = $2 {PROVIDER_RETURNING}",
             now = self.dialect().now()
         );
-        let row = in_control_tx!(self, tx => {
-            sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
+        let row = in_control_tx!(self, tx => async {
+            let row = sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
                 .bind(tenant.as_uuid())
                 .bind(id.as_uuid())
                 .bind(digest)
                 .bind(expires_at)
                 .fetch_optional(&mut *tx)
-                .await
-        });
+                .await?;
+            if row.is_some() {
+                outbox_insert!(tx, tenant, audit);
+            }
+            Ok::<_, sqlx::Error>(row)
+        }
+        .await);
         row.ok_or(StoreError::NotFound { kind: "provider" })?
             .try_into()
     }
 
-    /// Enables or disables a provider.
+    /// Enables or disables a provider; `audit` goes to the audit outbox in the same transaction.
     pub async fn set_provider_enabled(
         &self,
         tenant: TenantId,
         id: ProviderId,
         enabled: bool,
+        audit: Option<&AuditEntry>,
     ) -> Result<ProviderRecord, StoreError> {
         let sql = format!(
             "UPDATE control.providers SET enabled = $3 WHERE tenant_id = $1 AND id = $2 {PROVIDER_RETURNING}"
         );
-        let row = in_control_tx!(self, tx => {
-            sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
+        let row = in_control_tx!(self, tx => async {
+            let row = sqlx::query_as::<_, ProviderRow>(sqlx::AssertSqlSafe(sql))
                 .bind(tenant.as_uuid())
                 .bind(id.as_uuid())
                 .bind(enabled)
                 .fetch_optional(&mut *tx)
-                .await
-        });
+                .await?;
+            if row.is_some() {
+                outbox_insert!(tx, tenant, audit);
+            }
+            Ok::<_, sqlx::Error>(row)
+        }
+        .await);
         row.ok_or(StoreError::NotFound { kind: "provider" })?
             .try_into()
     }
 
-    /// Deletes a provider's control record.
+    /// Deletes a provider's control record; `audit` goes to the audit outbox in the same
+    /// transaction.
     pub async fn delete_provider(
         &self,
         tenant: TenantId,
         id: ProviderId,
+        audit: Option<&AuditEntry>,
     ) -> Result<(), StoreError> {
-        let deleted = in_control_tx!(self, tx => {
-            sqlx::query("DELETE FROM control.providers WHERE tenant_id = $1 AND id = $2")
+        let deleted = in_control_tx!(self, tx => async {
+            let deleted = sqlx::query("DELETE FROM control.providers WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant.as_uuid())
                 .bind(id.as_uuid())
                 .execute(&mut *tx)
-                .await
-                .map(|done| done.rows_affected())
-        });
+                .await?
+                .rows_affected();
+            if deleted > 0 {
+                outbox_insert!(tx, tenant, audit);
+            }
+            Ok::<_, sqlx::Error>(deleted)
+        }
+        .await);
         if deleted == 0 {
             return Err(StoreError::NotFound { kind: "provider" });
         }
@@ -431,4 +474,5 @@ impl Store {
 }
 
 mod jobs;
+mod outbox;
 mod transfer;

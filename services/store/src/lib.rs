@@ -41,6 +41,10 @@ pub use records::{
 pub use tenant::TenantTx;
 pub use tenant::jobs::NewJob;
 pub use tenant::lifecycle::{AdminUserFilter, DueChange, LifecycleUpdate, ProviderSettings};
+pub use tenant::log_queries::{
+    AuditLogQuery, AuditRecord, LogCursor, NewProvisioningError, ProviderSyncSummary,
+    ProvisioningErrorQuery, ProvisioningErrorRecord, SyncLogQuery, SyncLogRecord, SyncLogSort,
+};
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
 pub use transfer::{EmbeddedSnapshot, StoredGroup, StoredMembership, StoredUser};
 

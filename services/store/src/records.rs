@@ -61,7 +61,8 @@ pub enum CredentialKind {
 }
 
 impl CredentialKind {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// Returns the stored name: `basic` or `bearer`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Basic => "basic",
             Self::Bearer => "bearer",

@@ -726,5 +726,6 @@ fn push_group_conditions<DB>(
 
 pub(crate) mod jobs;
 pub(crate) mod lifecycle;
+pub(crate) mod log_queries;
 pub(crate) mod logs;
 mod transfer;

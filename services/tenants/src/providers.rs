@@ -9,9 +9,13 @@
 
 use roster_core::ProviderId;
 use roster_runtime::auth::{ACCESS_TOKEN_TTL, generate_secret};
-use roster_store::{CredentialKind, NewProvider, ProviderRecord, TenantRecord, TenantState};
+use roster_store::{
+    ActorKind, AuditEntry, CredentialKind, NewProvider, ProviderRecord, TenantRecord, TenantState,
+};
+use serde_json::json;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{Tenants, TenantsError};
 
@@ -67,7 +71,45 @@ pub struct IssuedSecret {
     pub secret: String,
 }
 
+/// The audit entry of an operator's change to a provider (the admin API has one credential).
+fn provider_audit(event: &str, provider: &ProviderRecord) -> AuditEntry {
+    audit_of(
+        event,
+        provider.id,
+        &provider.name,
+        &provider.username,
+        provider.credential_kind,
+    )
+}
+
+fn audit_of(
+    event: &str,
+    id: ProviderId,
+    name: &str,
+    username: &str,
+    kind: CredentialKind,
+) -> AuditEntry {
+    AuditEntry {
+        id: Uuid::now_v7(),
+        actor_kind: ActorKind::Operator,
+        actor: "operator".to_owned(),
+        event: event.to_owned(),
+        target_kind: Some("provider".to_owned()),
+        target_id: Some(id.to_string()),
+        target_name: Some(name.to_owned()),
+        details: json!({"username": username, "credential": kind.as_str()}),
+    }
+}
+
 impl Tenants {
+    /// Moves the tenant's pending control-plane audit entries into its audit log. A failure
+    /// leaves them in the outbox for the next delivery (the next change, or startup).
+    pub async fn deliver_audit(&self, tenant: &TenantRecord) {
+        if let Err(err) = self.store.deliver_audit_outbox(&tenant.id).await {
+            tracing::warn!(tenant = %tenant.id, error = %err, "audit outbox not delivered yet");
+        }
+    }
+
     async fn active_tenant(&self, slug: &str) -> Result<TenantRecord, TenantsError> {
         let tenant = self.tenant(slug).await?;
         if tenant.state == TenantState::Provisioning {
@@ -115,18 +157,24 @@ impl Tenants {
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         );
-        let provider = self
-            .store
-            .insert_provider(&NewProvider {
-                id: ProviderId::generate(),
-                tenant_id: tenant.id,
-                name: name.to_owned(),
-                credential_kind: kind,
-                username,
-                secret_digest,
-                expires_at,
-            })
-            .await?;
+        let new = NewProvider {
+            id: ProviderId::generate(),
+            tenant_id: tenant.id,
+            name: name.to_owned(),
+            credential_kind: kind,
+            username,
+            secret_digest,
+            expires_at,
+        };
+        let audit = audit_of(
+            "provider created",
+            new.id,
+            &new.name,
+            &new.username,
+            new.credential_kind,
+        );
+        let provider = self.store.insert_provider(&new, Some(&audit)).await?;
+        self.deliver_audit(&tenant).await;
         tracing::info!(tenant = %tenant.id, provider = %provider.id, "provider created");
         Ok(IssuedSecret { provider, secret })
     }
@@ -166,10 +214,12 @@ impl Tenants {
     pub async fn regenerate(&self, tenant: &str, id: &str) -> Result<IssuedSecret, TenantsError> {
         let (tenant, provider) = self.provider(tenant, id).await?;
         let (secret, digest, expires_at) = self.new_secret(provider.credential_kind);
+        let audit = provider_audit("provider credentials regenerated", &provider);
         let provider = self
             .store
-            .replace_provider_secret(tenant.id, provider.id, &digest, expires_at)
+            .replace_provider_secret(tenant.id, provider.id, &digest, expires_at, Some(&audit))
             .await?;
+        self.deliver_audit(&tenant).await;
         tracing::info!(tenant = %tenant.id, provider = %provider.id, "provider credential regenerated");
         Ok(IssuedSecret { provider, secret })
     }
@@ -183,10 +233,17 @@ impl Tenants {
         enabled: bool,
     ) -> Result<ProviderRecord, TenantsError> {
         let (tenant, provider) = self.provider(tenant, id).await?;
+        let event = if enabled {
+            "provider enabled"
+        } else {
+            "provider disabled"
+        };
+        let audit = provider_audit(event, &provider);
         let provider = self
             .store
-            .set_provider_enabled(tenant.id, provider.id, enabled)
+            .set_provider_enabled(tenant.id, provider.id, enabled, Some(&audit))
             .await?;
+        self.deliver_audit(&tenant).await;
         tracing::info!(tenant = %tenant.id, provider = %provider.id, enabled, "provider state changed");
         Ok(provider)
     }
@@ -200,7 +257,7 @@ impl Tenants {
         // a user for it while we count; the state is restored if the delete is refused.
         if provider.enabled {
             self.store
-                .set_provider_enabled(tenant.id, provider.id, false)
+                .set_provider_enabled(tenant.id, provider.id, false, None)
                 .await?;
         }
         let counted = async {
@@ -219,7 +276,11 @@ impl Tenants {
             self.restore_enabled(&tenant, &provider).await;
             return Err(TenantsError::ProviderOwnsUsers { users });
         }
-        self.store.delete_provider(tenant.id, provider.id).await?;
+        let audit = provider_audit("provider deleted", &provider);
+        self.store
+            .delete_provider(tenant.id, provider.id, Some(&audit))
+            .await?;
+        self.deliver_audit(&tenant).await;
         tracing::info!(tenant = %tenant.id, provider = %provider.id, "provider deleted");
         Ok(())
     }
@@ -292,7 +353,7 @@ impl Tenants {
         }
         let restored = self
             .store
-            .set_provider_enabled(tenant.id, provider.id, true)
+            .set_provider_enabled(tenant.id, provider.id, true, None)
             .await;
         if let Err(err) = restored {
             tracing::error!(

@@ -32,22 +32,31 @@ impl UserAdminGrpc {
 
     /// Checks the caller is the operator and resolves the tenant slug.
     async fn tenant<T>(&self, request: &Request<T>, slug: &str) -> Result<TenantId, Status> {
-        let who = caller(request)?;
-        record_caller(&who);
-        if who != Caller::Operator {
-            return Err(Status::permission_denied(
-                "this call needs the operator token",
-            ));
-        }
-        match self.identity.store.tenant_by_slug(slug).await {
-            Ok(Some(tenant)) => Ok(tenant.id),
-            Ok(None) => Err(status_with_reason(
-                roster_core::ErrorKind::NotFound,
-                format!("tenant {slug:?} not found"),
-                None,
-            )),
-            Err(err) => Err(to_status(IdentityError::Store(err))),
-        }
+        operator_tenant(&self.identity, request, slug).await
+    }
+}
+
+/// Checks the caller is the operator and resolves the tenant slug (every admin RPC).
+pub(super) async fn operator_tenant<T>(
+    identity: &Identity,
+    request: &Request<T>,
+    slug: &str,
+) -> Result<TenantId, Status> {
+    let who = caller(request)?;
+    record_caller(&who);
+    if who != Caller::Operator {
+        return Err(Status::permission_denied(
+            "this call needs the operator token",
+        ));
+    }
+    match identity.store.tenant_by_slug(slug).await {
+        Ok(Some(tenant)) => Ok(tenant.id),
+        Ok(None) => Err(status_with_reason(
+            roster_core::ErrorKind::NotFound,
+            format!("tenant {slug:?} not found"),
+            None,
+        )),
+        Err(err) => Err(to_status(IdentityError::Store(err))),
     }
 }
 
@@ -111,7 +120,7 @@ fn settings_message(settings: ProviderSettings) -> pb::ProviderSettingsResponse 
     }
 }
 
-fn provider_id(text: &str) -> Result<ProviderId, Status> {
+pub(super) fn provider_id(text: &str) -> Result<ProviderId, Status> {
     ProviderId::parse(text).map_err(|_| Status::invalid_argument("provider_id is not a valid id"))
 }
 

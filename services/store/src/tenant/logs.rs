@@ -28,7 +28,8 @@ pub struct SyncEntry {
 }
 
 /// Who did something recorded in the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ActorKind {
     /// A provisioning provider; the actor is its username.
     Provider,
@@ -59,8 +60,8 @@ impl ActorKind {
     }
 }
 
-/// One audit-log entry to append.
-#[derive(Debug, Clone, PartialEq)]
+/// One audit-log entry to append. Its JSON form is what the control schema's audit outbox keeps.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEntry {
     /// Id; appending the same id twice keeps one entry (outbox delivery is idempotent).
     pub id: Uuid,
