@@ -13,6 +13,7 @@ mod grpc;
 mod hosts;
 mod isolation;
 mod lifecycle;
+mod logs;
 mod okta;
 mod providers;
 mod ratelimit;

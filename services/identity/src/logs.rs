@@ -285,7 +285,8 @@ impl Identity {
         error.operation = bounded(error.operation);
         error.user_name = error.user_name.map(bounded);
         error.external_id = error.external_id.map(bounded);
-        let mut tx = self.store.begin(&scope.tenant).await?;
+        // The settings row makes the provider appear in the report even if it never succeeded.
+        let (mut tx, _) = self.begin_with_settings(scope).await?;
         let named = resource_id.and_then(|id| UserId::parse(id).ok());
         let owned = match named.filter(|_| error.user_name.is_none()) {
             Some(id) => tx
