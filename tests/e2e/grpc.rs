@@ -60,6 +60,15 @@ async fn calls_without_a_valid_credential_are_refused() {
         .expect_err("no credential");
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
 
+    // The admin log reads need the operator's credential too.
+    let mut logs =
+        roster_proto::identity::v1::logs_service_client::LogsServiceClient::new(channel.clone());
+    let status = logs
+        .query_audit_log(roster_proto::identity::v1::QueryAuditLogRequest::default())
+        .await
+        .expect_err("no credential");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+
     // Reflection needs a credential like every other RPC, and then lists the services.
     use tonic_reflection::pb::v1 as reflection;
     let list_services = || {
@@ -101,6 +110,7 @@ async fn calls_without_a_valid_credential_are_refused() {
     for service in [
         "roster.tenants.v1.TenantsService",
         "roster.identity.v1.IdentityService",
+        "roster.identity.v1.LogsService",
         "grpc.health.v1.Health",
     ] {
         assert!(names.iter().any(|n| n == service), "{service} in {names:?}");
