@@ -382,36 +382,18 @@ async fn refused_requests_are_recorded_per_provider_with_the_last_success() {
 async fn the_audit_log_names_who_changed_providers_and_users() {
     let f = fixture().await;
     let id = create_user(&f.scim, &user_body("ann@example.com")).await;
-    f.roster
-        .cli_json(&[
-            "provider",
-            "regenerate",
-            "--tenant",
-            &f.slug,
-            "--provider",
-            &f.cred.id,
-        ])
-        .await;
-    f.roster
-        .cli_json(&[
-            "provider",
-            "disable",
-            "--tenant",
-            &f.slug,
-            "--provider",
-            &f.cred.id,
-        ])
-        .await;
-    f.roster
-        .cli_json(&[
-            "provider",
-            "enable",
-            "--tenant",
-            &f.slug,
-            "--provider",
-            &f.cred.id,
-        ])
-        .await;
+    for action in ["regenerate", "disable", "enable"] {
+        f.roster
+            .cli_json(&[
+                "provider",
+                action,
+                "--tenant",
+                &f.slug,
+                "--provider",
+                &f.cred.id,
+            ])
+            .await;
+    }
     f.roster
         .cli_json(&["users", "block", "--tenant", &f.slug, &id])
         .await;
