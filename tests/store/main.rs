@@ -38,5 +38,6 @@ mod members;
 mod providers;
 mod tenants;
 mod transfer;
+mod transfer_lifecycle;
 mod user_queries;
 mod users;

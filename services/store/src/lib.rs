@@ -42,7 +42,10 @@ pub use tenant::TenantTx;
 pub use tenant::jobs::NewJob;
 pub use tenant::lifecycle::{AdminUserFilter, DueChange, LifecycleUpdate, ProviderSettings};
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
-pub use transfer::{EmbeddedSnapshot, StoredGroup, StoredMembership, StoredUser};
+pub use transfer::{
+    EmbeddedSnapshot, StoredAuditEntry, StoredGroup, StoredJob, StoredMembership,
+    StoredProviderSettings, StoredProvisioningError, StoredSyncEntry, StoredUser,
+};
 
 /// Where the data lives, for [`Store::connect`].
 #[derive(Debug, Clone)]

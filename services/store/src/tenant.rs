@@ -728,3 +728,4 @@ pub(crate) mod jobs;
 pub(crate) mod lifecycle;
 pub(crate) mod logs;
 mod transfer;
+mod transfer_tables;
