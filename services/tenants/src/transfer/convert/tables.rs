@@ -55,7 +55,7 @@ impl From<StoredJob> for JobLine {
     fn from(j: StoredJob) -> Self {
         Self {
             id: j.id,
-            kind: j.kind,
+            job_kind: j.kind,
             subject: j.subject,
             unique_key: j.unique_key,
             fence: j.fence,
@@ -81,8 +81,8 @@ impl JobLine {
     /// `pending` with its lease cleared: the worker holding it belongs to the source, and
     /// the job runs again here (its fence still matches, so it acts at most once).
     pub(crate) fn into_stored(self) -> Result<StoredJob, String> {
-        if self.kind.is_empty() || self.created_by.is_empty() {
-            return Err("kind and created_by must not be empty".to_owned());
+        if self.job_kind.is_empty() || self.created_by.is_empty() {
+            return Err("job_kind and created_by must not be empty".to_owned());
         }
         if !JOB_STATES.contains(&self.state.as_str()) {
             return Err(format!(
@@ -97,7 +97,7 @@ impl JobLine {
         let running = self.state == "running";
         Ok(StoredJob {
             id: self.id,
-            kind: self.kind,
+            kind: self.job_kind,
             subject: self.subject,
             unique_key: self.unique_key,
             fence: self.fence,
@@ -244,7 +244,7 @@ mod tests {
     fn job(state: &str) -> JobLine {
         JobLine {
             id: uuid::Uuid::now_v7(),
-            kind: "deactivate_user".to_owned(),
+            job_kind: "deactivate_user".to_owned(),
             subject: Some("u".to_owned()),
             unique_key: Some("deactivate:u".to_owned()),
             fence: Some(7),
@@ -277,6 +277,24 @@ mod tests {
 
         let err = job("paused").into_stored().unwrap_err();
         assert!(err.contains("paused"), "{err}");
+    }
+
+    #[test]
+    fn a_job_keeps_its_own_kind_beside_the_record_kind() {
+        use crate::transfer::format::{Record, VERSION, parse_line, write_line};
+        let record = Record::Job(job("pending"));
+        let mut out = Vec::new();
+        write_line(&mut out, &record).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (&value["kind"], &value["job_kind"]),
+            (
+                &serde_json::json!("job"),
+                &serde_json::json!("deactivate_user")
+            )
+        );
+        assert_eq!(parse_line(1, text.trim(), VERSION).unwrap(), record);
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub(crate) struct ProviderSettingsLine {
 #[serde(deny_unknown_fields)]
 pub(crate) struct JobLine {
     pub id: uuid::Uuid,
-    pub kind: String,
+    /// What the job does, e.g. `deactivate_user` (the record's `kind` is `job`).
+    pub job_kind: String,
     pub subject: Option<String>,
     pub unique_key: Option<String>,
     pub fence: Option<i64>,
