@@ -21,3 +21,4 @@ mod smoke;
 mod startup;
 mod tracing;
 mod transfer;
+mod transfer_lifecycle;

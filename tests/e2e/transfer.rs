@@ -108,7 +108,7 @@ impl Provisioned {
 
 /// A SCIM client with `cred`'s username and secret, aimed at `roster`'s gateway: what an identity
 /// provider keeps using when the tenant moves and its URL follows.
-fn client_on(roster: &Roster, slug: &str, cred: &ProviderCredential) -> ScimClient {
+pub(crate) fn client_on(roster: &Roster, slug: &str, cred: &ProviderCredential) -> ScimClient {
     let mut moved = cred.clone();
     moved.base_url = format!("{}/t/{slug}/scim/v2", roster.gateway_url());
     moved.ca_cert = roster.ca_cert_path();
