@@ -11,9 +11,9 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{IN_CHUNK, Inner, TenantTx, push_id_list};
+use super::{IN_CHUNK, Inner, LifecycleColumns, TenantTx, push_id_list};
 use crate::StoreError;
-use crate::records::{LifecycleRecord, MemberType, Requester, UserState};
+use crate::records::{MemberType, Requester};
 use crate::transfer::{StoredGroup, StoredMembership, StoredUser, push_timestamp};
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
@@ -46,40 +46,8 @@ struct StoredUserRow {
     version: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
-    state: String,
-    deactivation_due_at: Option<OffsetDateTime>,
-    deactivation_requested_by: Option<String>,
-    legal_hold: bool,
-    deleted_by_provider: bool,
-    deleted_at: Option<OffsetDateTime>,
-    admin_override: bool,
-    lifecycle_version: i64,
-    state_changed_at: Option<OffsetDateTime>,
-}
-
-impl StoredUserRow {
-    /// Returns the row's lifecycle columns, checked.
-    fn lifecycle(&self) -> Result<LifecycleRecord, StoreError> {
-        let state = UserState::parse(&self.state)
-            .ok_or_else(|| StoreError::internal(format!("unknown user state {:?}", self.state)))?;
-        let deactivation_requested_by = match self.deactivation_requested_by.as_deref() {
-            None => None,
-            Some(text) => Some(Requester::parse(text).ok_or_else(|| {
-                StoreError::internal(format!("unknown deactivation requester {text:?}"))
-            })?),
-        };
-        Ok(LifecycleRecord {
-            state,
-            deactivation_due_at: self.deactivation_due_at,
-            deactivation_requested_by,
-            legal_hold: self.legal_hold,
-            deleted_by_provider: self.deleted_by_provider,
-            deleted_at: self.deleted_at,
-            admin_override: self.admin_override,
-            lifecycle_version: self.lifecycle_version,
-            state_changed_at: self.state_changed_at,
-        })
-    }
+    #[sqlx(flatten)]
+    lifecycle: LifecycleColumns,
 }
 
 #[derive(sqlx::FromRow)]
@@ -152,7 +120,7 @@ impl TenantTx {
         rows.into_iter()
             .map(|row| {
                 Ok(StoredUser {
-                    lifecycle: row.lifecycle()?,
+                    lifecycle: row.lifecycle.try_into()?,
                     id: UserId::from_uuid(row.id),
                     provider_id: ProviderId::from_uuid(row.provider_id),
                     emails: by_user.remove(&row.id).unwrap_or_default(),
