@@ -14,6 +14,7 @@
 //! does not have and every field it does not know, so an older build never
 //! imports a document partly.
 
+mod end;
 mod lines;
 mod tables;
 
@@ -21,6 +22,8 @@ use roster_core::TenantId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use self::end::EndLineV1;
+pub(crate) use self::end::{EndCounts, EndLine};
 pub(crate) use self::lines::{
     EmailLine, GroupLine, MembershipLine, ProviderLine, UserLine, UserLineV1,
 };
@@ -138,78 +141,6 @@ pub(crate) struct TenantLine {
     pub hosts: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-}
-
-/// The last record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EndLine {
-    pub counts: EndCounts,
-}
-
-/// How many records of each kind the document holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EndCounts {
-    pub providers: u64,
-    pub provider_settings: u64,
-    pub users: u64,
-    pub groups: u64,
-    pub memberships: u64,
-    pub jobs: u64,
-    pub sync_entries: u64,
-    pub audit_entries: u64,
-    pub provisioning_errors: u64,
-}
-
-impl EndCounts {
-    /// Returns the counts as `name count` pairs, for messages.
-    pub(crate) fn describe(&self) -> String {
-        [
-            ("providers", self.providers),
-            ("provider_settings", self.provider_settings),
-            ("users", self.users),
-            ("groups", self.groups),
-            ("memberships", self.memberships),
-            ("jobs", self.jobs),
-            ("sync_entries", self.sync_entries),
-            ("audit_entries", self.audit_entries),
-            ("provisioning_errors", self.provisioning_errors),
-        ]
-        .iter()
-        .map(|(name, n)| format!("{n} {name}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-    }
-}
-
-/// The `end` record of version 1.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EndLineV1 {
-    counts: EndCountsV1,
-}
-
-/// The counts of version 1, which had four kinds of data records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EndCountsV1 {
-    pub providers: u64,
-    pub users: u64,
-    pub groups: u64,
-    pub memberships: u64,
-}
-
-impl From<EndCountsV1> for EndCounts {
-    fn from(v1: EndCountsV1) -> Self {
-        Self {
-            providers: v1.providers,
-            users: v1.users,
-            groups: v1.groups,
-            memberships: v1.memberships,
-            ..Self::default()
-        }
-    }
 }
 
 /// Parses one line of a document of `version` (one of [`READABLE_VERSIONS`]), with errors

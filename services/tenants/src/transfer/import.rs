@@ -1,8 +1,8 @@
 //! `roster import`: creates a tenant from a `roster-tenant-export` document.
 //!
 //! 1. The header must name this format and a version this build reads (1 or
-//!    2), and carry this deployment's key fingerprint (else the credential digests would never
-//!    match: every provider would be locked out).
+//!    2), and carry this deployment's key fingerprint (else the credential
+//!    digests would never match: every provider would be locked out).
 //! 2. The tenant's id, slug and host names must be free. A tenant with the
 //!    same id and slug still `provisioning` is what an interrupted import of
 //!    this document left (a crash, a lost connection): it is replaced.
