@@ -3,6 +3,7 @@
 //! (same id, same due time, same fence), a provider's delete, a local user, the provider's
 //! deactivation delay, and the sync and audit logs, all through the real binary and its CLI.
 //! The seeded `purge_logs` job is not duplicated, and a version 1 document still imports.
+//! (`transfer_jobs.rs`: a job running at export time.)
 
 use roster_e2e::{Backend, Roster, RosterOptions, unique_slug};
 use serde_json::{Value, json};
@@ -14,7 +15,7 @@ use crate::common::{create_user, patch, user_body};
 use crate::transfer::client_on;
 
 /// One job row as the test reads it: id, kind, unique key, state, fence, lease owner.
-type JobRow = (
+pub(crate) type JobRow = (
     uuid::Uuid,
     String,
     Option<String>,
@@ -31,7 +32,7 @@ fn other(backend: Backend) -> Backend {
 }
 
 /// Reads the tenant's jobs table directly: the schema on PostgreSQL, the tenant's file on SQLite.
-async fn jobs_of(roster: &Roster, backend: Backend, tenant_id: &str) -> Vec<JobRow> {
+pub(crate) async fn jobs_of(roster: &Roster, backend: Backend, tenant_id: &str) -> Vec<JobRow> {
     let schema = format!("tenant_{}", tenant_id.replace('-', ""));
     let columns = "id, kind, unique_key, state, fence, lease_owner";
     match backend {
@@ -95,7 +96,7 @@ fn records(path: &std::path::Path) -> Vec<Value> {
         .collect()
 }
 
-async fn export(roster: &Roster, slug: &str, path: &std::path::Path) -> Value {
+pub(crate) async fn export(roster: &Roster, slug: &str, path: &std::path::Path) -> Value {
     roster
         .cli_json(&[
             "export",
@@ -115,7 +116,7 @@ async fn users_of(roster: &Roster, slug: &str) -> Value {
     list
 }
 
-async fn show(roster: &Roster, slug: &str, id: &str) -> Value {
+pub(crate) async fn show(roster: &Roster, slug: &str, id: &str) -> Value {
     roster
         .cli_json(&["users", "show", "--tenant", slug, id])
         .await
@@ -367,95 +368,4 @@ async fn a_version_1_document_imports_with_lifecycle_defaults_and_one_purge_job(
         .filter(|j| j.2.as_deref() == Some("purge_logs"))
         .count();
     assert_eq!(purges, 1, "{jobs:?}");
-}
-
-#[tokio::test]
-async fn a_running_job_comes_back_pending_without_its_lease_and_the_workers_are_told() {
-    let this = roster_e2e::backend();
-    let source = Roster::start(RosterOptions::default()).await;
-    let slug = unique_slug("run");
-    let tenant = source.create_tenant(&slug).await;
-    let tenant_id = tenant["id"].as_str().expect("tenant id").to_owned();
-    let cred = source.create_provider(&slug, "Okta", "basic").await;
-    let scim = source.scim(&cred);
-    let id = create_user(&scim, &user_body("busy@example.com")).await;
-    let body = patch(json!([{"op": "replace", "path": "active", "value": false}]));
-    assert_eq!(scim.patch(&format!("/Users/{id}"), &body).await.status, 200);
-
-    // The export as it would be while a worker holds the deactivation's lease.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let exported = dir.path().join("tenant.jsonl");
-    export(&source, &slug, &exported).await;
-    let key = format!("deactivate:{id}");
-    let mut job_id = None;
-    let lines: Vec<String> = std::fs::read_to_string(&exported)
-        .expect("read")
-        .lines()
-        .map(|line| {
-            let mut record: Value = serde_json::from_str(line).expect("JSON");
-            if record["kind"] == "job" && record["unique_key"] == key.as_str() {
-                record["state"] = json!("running");
-                record["attempts"] = json!(1);
-                record["lease_owner"] = json!("worker-on-the-source");
-                record["lease_expires_at"] = json!("2030-01-01T00:00:00Z");
-                job_id = record["id"].as_str().map(str::to_owned);
-            }
-            record.to_string()
-        })
-        .collect();
-    let job_id: uuid::Uuid = job_id
-        .expect("the deactivation job is exported")
-        .parse()
-        .expect("a UUID");
-    let running = dir.path().join("running.jsonl");
-    std::fs::write(&running, lines.join("\n")).expect("write");
-
-    let target = Roster::start(RosterOptions::default().env(
-        "ROSTER_SERVICES__KEY_FILE",
-        source.data_dir().join("internal.key").display().to_string(),
-    ))
-    .await;
-    target
-        .cli_json(&["import", "--file", running.to_str().expect("utf-8")])
-        .await;
-    let jobs = jobs_of(&target, this, &tenant_id).await;
-    let job = jobs
-        .iter()
-        .find(|j| j.0 == job_id)
-        .unwrap_or_else(|| panic!("job {job_id} not imported: {jobs:?}"));
-    assert_eq!((job.3.as_str(), &job.5), ("pending", &None), "{jobs:?}");
-    let user = show(&target, &slug, &id).await;
-    assert_eq!(
-        Value::from(job.4.expect("fence")),
-        user["lifecycle_version"]
-    );
-
-    // The control schema's next-due hint points the job workers at the imported tenant.
-    let tenant: uuid::Uuid = tenant_id.parse().expect("a UUID");
-    let hints: i64 = match this {
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(target.database_url())
-                .await
-                .expect("connect");
-            sqlx::query_scalar("SELECT count(*) FROM control.job_hints WHERE tenant_id = $1")
-                .bind(tenant)
-                .fetch_one(&mut conn)
-                .await
-                .expect("read the hints")
-        }
-        Backend::Sqlite => {
-            let options = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(target.data_dir().join("control.db"))
-                .read_only(true);
-            let mut conn = sqlx::SqliteConnection::connect_with(&options)
-                .await
-                .expect("open control.db");
-            sqlx::query_scalar("SELECT count(*) FROM job_hints WHERE tenant_id = $1")
-                .bind(tenant)
-                .fetch_one(&mut conn)
-                .await
-                .expect("read the hints")
-        }
-    };
-    assert_eq!(hints, 1);
 }
