@@ -22,3 +22,5 @@ mod smoke;
 mod startup;
 mod tracing;
 mod transfer;
+mod transfer_jobs;
+mod transfer_lifecycle;

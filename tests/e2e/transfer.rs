@@ -108,7 +108,7 @@ impl Provisioned {
 
 /// A SCIM client with `cred`'s username and secret, aimed at `roster`'s gateway: what an identity
 /// provider keeps using when the tenant moves and its URL follows.
-fn client_on(roster: &Roster, slug: &str, cred: &ProviderCredential) -> ScimClient {
+pub(crate) fn client_on(roster: &Roster, slug: &str, cred: &ProviderCredential) -> ScimClient {
     let mut moved = cred.clone();
     moved.base_url = format!("{}/t/{slug}/scim/v2", roster.gateway_url());
     moved.ca_cert = roster.ca_cert_path();
@@ -324,7 +324,7 @@ async fn export_import_moves_a_tenant_to_postgresql_with_its_ids_and_credentials
         .collect();
     assert_eq!(lines[0]["kind"], "header");
     assert_eq!(lines[0]["format"], "roster-tenant-export");
-    assert_eq!(lines[0]["version"], 1);
+    assert_eq!(lines[0]["version"], 2);
     assert_eq!(lines[0]["backend"], "sqlite");
     let key = std::fs::read_to_string(source.data_dir().join("internal.key")).expect("key");
     assert!(
@@ -358,15 +358,15 @@ async fn export_import_moves_a_tenant_to_postgresql_with_its_ids_and_credentials
     )
     .expect("write");
     let unknown_kind = dir.path().join("unknown.jsonl");
-    let mut with_job: Vec<String> = text.lines().map(str::to_owned).collect();
-    with_job.insert(
+    let mut with_webhook: Vec<String> = text.lines().map(str::to_owned).collect();
+    with_webhook.insert(
         lines.len() - 1,
-        r#"{"kind":"job","due_at":"2030-01-01T00:00:00Z"}"#.to_owned(),
+        r#"{"kind":"webhook","url":"https://example.com"}"#.to_owned(),
     );
-    std::fs::write(&unknown_kind, with_job.join("\n")).expect("write");
+    std::fs::write(&unknown_kind, with_webhook.join("\n")).expect("write");
     for (file, expected) in [
         (&truncated, "truncated"),
-        (&unknown_kind, "unknown record kind \"job\""),
+        (&unknown_kind, "unknown record kind \"webhook\""),
     ] {
         let out = target
             .cli(&["import", "--file", file.to_str().expect("utf-8"), "--json"])
@@ -584,8 +584,8 @@ async fn export_import_moves_a_tenant_from_postgresql_to_the_embedded_backend() 
     );
 }
 
-/// Writes a document for a new tenant `slug` with one provider and `users` users, valid for the
-/// deployment whose export header is `header`.
+/// Writes a version 1 document for a new tenant `slug` with one provider and `users` users, valid
+/// for the deployment whose export header is `header`.
 fn synthetic_export(path: &Path, header: &Value, slug: &str, users: usize) -> String {
     let tenant = uuid::Uuid::new_v4().to_string();
     let provider = uuid::Uuid::new_v4().to_string();
@@ -594,7 +594,9 @@ fn synthetic_export(path: &Path, header: &Value, slug: &str, users: usize) -> St
         doc.push_str(&record.to_string());
         doc.push('\n');
     };
-    line(header.clone());
+    let mut header = header.clone();
+    header["version"] = json!(1);
+    line(header);
     line(
         json!({"kind": "tenant", "id": tenant, "slug": slug, "state": "active", "hosts": [],
                 "created_at": "2026-01-01T00:00:00Z"}),

@@ -39,5 +39,6 @@ mod members;
 mod providers;
 mod tenants;
 mod transfer;
+mod transfer_lifecycle;
 mod user_queries;
 mod users;

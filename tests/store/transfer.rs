@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use roster_core::{GroupId, ProviderId, TenantId, UserId, user_name_key};
 use roster_store::{
-    CredentialKind, MemberType, ProviderRecord, Store, StoredGroup, StoredMembership, StoredUser,
-    TenantState, UserCondition,
+    CredentialKind, LifecycleRecord, MemberType, ProviderRecord, Store, StoredGroup,
+    StoredMembership, StoredUser, TenantState, UserCondition,
 };
 use sqlx::types::time::OffsetDateTime;
 
@@ -29,13 +29,13 @@ conformance!(
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A time with millisecond precision, which both backends store exactly.
-fn at(unix_seconds: i64, millis: u16) -> OffsetDateTime {
+pub(crate) fn at(unix_seconds: i64, millis: u16) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(unix_seconds)
         .and_then(|t| t.replace_millisecond(millis))
         .expect("a valid time")
 }
 
-fn stored_user(provider: ProviderId, n: usize) -> StoredUser {
+pub(crate) fn stored_user(provider: ProviderId, n: usize) -> StoredUser {
     let name = format!("User-{n}@Example.com");
     StoredUser {
         id: UserId::generate(),
@@ -56,6 +56,7 @@ fn stored_user(provider: ProviderId, n: usize) -> StoredUser {
             if n.is_multiple_of(2) { 0 } else { 500 },
         ),
         updated_at: at(1767225599, 999),
+        lifecycle: LifecycleRecord::default(),
     }
 }
 
@@ -73,7 +74,7 @@ fn stored_group(provider: ProviderId, name: &str) -> StoredGroup {
     }
 }
 
-async fn all_users(store: &Store, tenant: &TenantId) -> anyhow::Result<Vec<StoredUser>> {
+pub(crate) async fn all_users(store: &Store, tenant: &TenantId) -> anyhow::Result<Vec<StoredUser>> {
     let mut tx = store.begin_snapshot(tenant).await?;
     let mut users = Vec::new();
     let mut after = None;

@@ -112,22 +112,13 @@ pub(crate) async fn export(
             }
         }
     }
-    let value = json!({
-        "tenant": tenant,
-        "out": out.map(|p| p.display().to_string()),
-        "providers": counts.providers,
-        "users": counts.users,
-        "groups": counts.groups,
-        "memberships": counts.memberships,
-        "bytes": counts.bytes,
-    });
+    let mut value = counts_json(&counts);
+    value["tenant"] = json!(tenant);
+    value["out"] = json!(out.map(|p| p.display().to_string()));
     let text = || {
         format!(
-            "exported tenant {tenant}: {} providers, {} users, {} groups, {} memberships ({} bytes){}",
-            counts.providers,
-            counts.users,
-            counts.groups,
-            counts.memberships,
+            "exported tenant {tenant}: {} ({} bytes){}",
+            describe_counts(&counts),
             counts.bytes,
             out.map(|p| format!(" to {}", p.display()))
                 .unwrap_or_default()
@@ -189,27 +180,50 @@ pub(crate) async fn import(
         .ok_or_else(|| anyhow!("server answered without a tenant"))?;
     let counts = answer.counts.unwrap_or_default();
     let tenant_value = tenant_json(&tenant);
-    let value = json!({
-        "tenant": tenant_value,
-        "providers": counts.providers,
-        "users": counts.users,
-        "groups": counts.groups,
-        "memberships": counts.memberships,
-        "bytes": counts.bytes,
-    });
+    let mut value = counts_json(&counts);
+    value["tenant"] = tenant_value.clone();
     admin.print(&value, || {
         format!(
-            "imported tenant {} ({}, {}): {} providers, {} users, {} groups, {} memberships",
+            "imported tenant {} ({}, {}): {}",
             tenant.slug,
             tenant.id,
             tenant_value["state"].as_str().unwrap_or("unknown"),
-            counts.providers,
-            counts.users,
-            counts.groups,
-            counts.memberships
+            describe_counts(&counts)
         )
     });
     Ok(())
+}
+
+/// Returns a transfer's counts as the `--json` output's fields.
+fn counts_json(counts: &pb::TransferCounts) -> serde_json::Value {
+    json!({
+        "providers": counts.providers,
+        "provider_settings": counts.provider_settings,
+        "users": counts.users,
+        "groups": counts.groups,
+        "memberships": counts.memberships,
+        "jobs": counts.jobs,
+        "sync_entries": counts.sync_entries,
+        "audit_entries": counts.audit_entries,
+        "provisioning_errors": counts.provisioning_errors,
+        "bytes": counts.bytes,
+    })
+}
+
+/// Returns a transfer's counts as words.
+fn describe_counts(counts: &pb::TransferCounts) -> String {
+    format!(
+        "{} providers, {} users, {} groups, {} memberships, {} jobs, {} sync-log and {} audit-log \
+         entries, {} provisioning errors",
+        counts.providers,
+        counts.users,
+        counts.groups,
+        counts.memberships,
+        counts.jobs,
+        counts.sync_entries,
+        counts.audit_entries,
+        counts.provisioning_errors
+    )
 }
 
 /// Reads `input` to its end and sends it in chunks (on a blocking thread).

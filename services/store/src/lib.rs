@@ -46,7 +46,10 @@ pub use tenant::log_queries::{
     ProvisioningErrorQuery, ProvisioningErrorRecord, SyncLogQuery, SyncLogRecord, SyncLogSort,
 };
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
-pub use transfer::{EmbeddedSnapshot, StoredGroup, StoredMembership, StoredUser};
+pub use transfer::{
+    EmbeddedSnapshot, StoredAuditEntry, StoredGroup, StoredJob, StoredMembership,
+    StoredProviderSettings, StoredProvisioningError, StoredSyncEntry, StoredUser,
+};
 
 /// Where the data lives, for [`Store::connect`].
 #[derive(Debug, Clone)]

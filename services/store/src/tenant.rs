@@ -60,6 +60,13 @@ pub(crate) struct UserRow {
     version: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    #[sqlx(flatten)]
+    lifecycle: LifecycleColumns,
+}
+
+/// The lifecycle columns of a users row, as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LifecycleColumns {
     state: String,
     deactivation_due_at: Option<OffsetDateTime>,
     deactivation_requested_by: Option<String>,
@@ -71,10 +78,10 @@ pub(crate) struct UserRow {
     state_changed_at: Option<OffsetDateTime>,
 }
 
-impl TryFrom<UserRow> for UserRecord {
+impl TryFrom<LifecycleColumns> for LifecycleRecord {
     type Error = StoreError;
 
-    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+    fn try_from(row: LifecycleColumns) -> Result<Self, StoreError> {
         let state = UserState::parse(&row.state)
             .ok_or_else(|| StoreError::internal(format!("unknown user state {:?}", row.state)))?;
         let deactivation_requested_by = match row.deactivation_requested_by.as_deref() {
@@ -84,23 +91,31 @@ impl TryFrom<UserRow> for UserRecord {
             })?),
         };
         Ok(Self {
+            state,
+            deactivation_due_at: row.deactivation_due_at,
+            deactivation_requested_by,
+            legal_hold: row.legal_hold,
+            deleted_by_provider: row.deleted_by_provider,
+            deleted_at: row.deleted_at,
+            admin_override: row.admin_override,
+            lifecycle_version: row.lifecycle_version,
+            state_changed_at: row.state_changed_at,
+        })
+    }
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(Self {
             id: UserId::from_uuid(row.id),
             provider_id: ProviderId::from_uuid(row.provider_id),
             resource: row.resource.0,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
-            lifecycle: LifecycleRecord {
-                state,
-                deactivation_due_at: row.deactivation_due_at,
-                deactivation_requested_by,
-                legal_hold: row.legal_hold,
-                deleted_by_provider: row.deleted_by_provider,
-                deleted_at: row.deleted_at,
-                admin_override: row.admin_override,
-                lifecycle_version: row.lifecycle_version,
-                state_changed_at: row.state_changed_at,
-            },
+            lifecycle: row.lifecycle.try_into()?,
         })
     }
 }
@@ -729,3 +744,4 @@ pub(crate) mod lifecycle;
 pub(crate) mod log_queries;
 pub(crate) mod logs;
 mod transfer;
+mod transfer_tables;

@@ -18,7 +18,7 @@ use sqlx::query_builder::Separated;
 use sqlx::{Database, Encode, Type};
 use time::OffsetDateTime;
 
-use crate::{Backend, Dialect, MemberType, Store, StoreError, TenantTx};
+use crate::{Backend, Dialect, LifecycleRecord, MemberType, Store, StoreError, TenantTx};
 
 /// A user as stored: every column, and its e-mail index rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +45,8 @@ pub struct StoredUser {
     pub created_at: OffsetDateTime,
     /// Last change.
     pub updated_at: OffsetDateTime,
+    /// The lifecycle columns, `lifecycle_version` included (it fences the user's jobs).
+    pub lifecycle: LifecycleRecord,
 }
 
 /// A group as stored: every column (members are [`StoredMembership`]s).
@@ -79,6 +81,131 @@ pub struct StoredMembership {
     pub member_id: uuid::Uuid,
     /// Whether the member is a user or a group.
     pub member_type: MemberType,
+}
+
+/// A provider's settings row in the tenant's data, every column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProviderSettings {
+    /// The provider (its credentials live in the control schema).
+    pub provider_id: ProviderId,
+    /// Its username, the actor named in the audit log.
+    pub username: String,
+    /// Seconds between a provider's deactivation and its effect.
+    pub deactivation_delay_secs: i64,
+    /// The last time one of its writes succeeded.
+    pub last_success_at: Option<OffsetDateTime>,
+    /// Last change of the row.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A job row, every column (see `tenant/postgres/0002_lifecycle_jobs_logs.sql`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredJob {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// What to do, e.g. `deactivate_user`.
+    pub kind: String,
+    /// What it acts on (a user id).
+    pub subject: Option<String>,
+    /// At most one pending or running job has this key.
+    pub unique_key: Option<String>,
+    /// The subject's lifecycle version when it was scheduled.
+    pub fence: Option<i64>,
+    /// Kind-specific arguments.
+    pub payload: serde_json::Value,
+    /// `pending`, `running`, `succeeded`, `failed` or `cancelled`.
+    pub state: String,
+    /// When it is (or was) due.
+    pub due_at: OffsetDateTime,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// Attempts before it is marked failed.
+    pub max_attempts: i32,
+    /// The worker holding a running job's lease.
+    pub lease_owner: Option<String>,
+    /// When that lease ends.
+    pub lease_expires_at: Option<OffsetDateTime>,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+    /// What a finished job did.
+    pub outcome: Option<String>,
+    /// Who scheduled it.
+    pub created_by: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// When it finished.
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// A sync-log row, every column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSyncEntry {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// When the change happened.
+    pub at: OffsetDateTime,
+    /// The provider that caused it.
+    pub provider_id: ProviderId,
+    /// The user changed.
+    pub user_id: UserId,
+    /// The user's userName at the time.
+    pub user_name: String,
+    /// What kind of change.
+    pub change_type: String,
+    /// The attribute path.
+    pub attribute: String,
+    /// The value before, as text.
+    pub old_value: Option<String>,
+    /// The value after, as text.
+    pub new_value: Option<String>,
+}
+
+/// An audit-log row, every column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAuditEntry {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// When it happened.
+    pub at: OffsetDateTime,
+    /// `provider`, `operator` or `system`.
+    pub actor_kind: crate::ActorKind,
+    /// Who acted.
+    pub actor: String,
+    /// What happened.
+    pub event: String,
+    /// What it happened to.
+    pub target_kind: Option<String>,
+    /// The target's id.
+    pub target_id: Option<String>,
+    /// The target's name.
+    pub target_name: Option<String>,
+    /// Event-specific facts.
+    pub details: serde_json::Value,
+}
+
+/// A provisioning-error row, every column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProvisioningError {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// When the request was refused or failed.
+    pub at: OffsetDateTime,
+    /// The provider that sent it.
+    pub provider_id: ProviderId,
+    /// The SCIM operation, e.g. `create user`.
+    pub operation: String,
+    /// The HTTP status answered.
+    pub status: i32,
+    /// The SCIM error type, when there was one.
+    pub scim_type: Option<String>,
+    /// The userName the request named.
+    pub user_name: Option<String>,
+    /// The externalId the request named.
+    pub external_id: Option<String>,
+    /// What was wrong.
+    pub detail: String,
 }
 
 /// Consistent copies of the embedded databases, in a private directory under

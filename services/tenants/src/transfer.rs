@@ -3,10 +3,12 @@
 //! provider relies on: SCIM ids, externalIds, versions, timestamps, and the
 //! providers' credential digests, so the same credentials keep working.
 //!
-//! The document is `roster-tenant-export` version 1, JSON Lines (see
-//! [`format`]): a header, the tenant, its providers, users, groups and
-//! memberships, then an `end` record with the counts, so a truncated document
-//! is refused. Export reads one consistent snapshot; import checks the whole
+//! The document is `roster-tenant-export` version 2, JSON Lines (see
+//! [`format`]): a header, the tenant, its providers and their settings, users
+//! with their lifecycle facts (legal hold, pending deactivation, deletion by
+//! the provider), groups, memberships, jobs, the sync and audit logs and the
+//! provisioning errors, then an `end` record with the counts, so a truncated
+//! document is refused. Version 1 documents are still imported. Export reads one consistent snapshot; import checks the whole
 //! document while it writes into one tenant transaction, and the tenant stays
 //! `provisioning` (invisible to SCIM and to the admin API) until the last
 //! record has been checked and everything is stored. A refused or interrupted
@@ -31,14 +33,42 @@ pub use import::ImportSummary;
 pub struct TransferCounts {
     /// Providers.
     pub providers: u64,
+    /// Providers' settings rows.
+    pub provider_settings: u64,
     /// Users.
     pub users: u64,
     /// Groups.
     pub groups: u64,
     /// Group memberships.
     pub memberships: u64,
+    /// Jobs, in every state.
+    pub jobs: u64,
+    /// Sync-log entries.
+    pub sync_entries: u64,
+    /// Audit-log entries.
+    pub audit_entries: u64,
+    /// Provisioning errors.
+    pub provisioning_errors: u64,
     /// Bytes of the document.
     pub bytes: u64,
+}
+
+impl TransferCounts {
+    /// Returns a document's counts and size.
+    pub(crate) fn of(counts: format::EndCounts, bytes: u64) -> Self {
+        Self {
+            providers: counts.providers,
+            provider_settings: counts.provider_settings,
+            users: counts.users,
+            groups: counts.groups,
+            memberships: counts.memberships,
+            jobs: counts.jobs,
+            sync_entries: counts.sync_entries,
+            audit_entries: counts.audit_entries,
+            provisioning_errors: counts.provisioning_errors,
+            bytes,
+        }
+    }
 }
 
 /// Where an import reads its document from: chunks of bytes that may split

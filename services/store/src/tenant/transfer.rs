@@ -1,6 +1,8 @@
-//! Raw reads and writes of a tenant's rows for export and import: every
-//! column as stored, ids, versions and timestamps included. Reads page by
-//! keyset (id order), so a snapshot transaction can stream any size of tenant.
+//! Raw reads and writes of a tenant's users, groups and memberships for export
+//! and import: every column as stored, ids, versions, lifecycle facts and
+//! timestamps included. Reads page by keyset (id order), so a snapshot
+//! transaction can stream any size of tenant. Jobs, provider settings and the
+//! logs are in `transfer_tables.rs`.
 
 use std::collections::HashMap;
 
@@ -9,17 +11,28 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{IN_CHUNK, Inner, TenantTx, push_id_list};
+use super::{IN_CHUNK, Inner, LifecycleColumns, TenantTx, push_id_list};
 use crate::StoreError;
-use crate::records::MemberType;
+use crate::records::{MemberType, Requester};
 use crate::transfer::{StoredGroup, StoredMembership, StoredUser, push_timestamp};
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
 const INSERT_CHUNK: usize = 200;
 
-/// Every tenant table, children before parents, for [`TenantTx::delete_all_data`].
+/// Every tenant data table, children before parents, for [`TenantTx::delete_all_data`].
 /// A migration that adds a table adds it here, or an import retry would keep its rows.
-const TENANT_TABLES: &[&str] = &["group_members", "user_emails", "groups", "users"];
+/// `test_hooks` is not data: only test builds use it, and an export never carries it.
+const TENANT_TABLES: &[&str] = &[
+    "group_members",
+    "user_emails",
+    "groups",
+    "users",
+    "provider_settings",
+    "jobs",
+    "sync_log",
+    "audit_log",
+    "provisioning_errors",
+];
 
 #[derive(sqlx::FromRow)]
 struct StoredUserRow {
@@ -33,6 +46,8 @@ struct StoredUserRow {
     version: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    #[sqlx(flatten)]
+    lifecycle: LifecycleColumns,
 }
 
 #[derive(sqlx::FromRow)]
@@ -74,7 +89,9 @@ impl TenantTx {
         let rows: Vec<StoredUserRow> = on_tenant!(self, tx => {
             let mut qb = QueryBuilder::new(
                 "SELECT id, provider_id, user_name, user_name_key, external_id, display_name_key, \
-                 resource, version, created_at, updated_at FROM users",
+                 resource, version, created_at, updated_at, state, deactivation_due_at, \
+                 deactivation_requested_by, legal_hold, deleted_by_provider, deleted_at, \
+                 admin_override, lifecycle_version, state_changed_at FROM users",
             );
             if let Some(after) = after {
                 qb.push(" WHERE id > ").push_bind(after.as_uuid());
@@ -100,22 +117,24 @@ impl TenantTx {
         for (user, type_key, value_key) in emails {
             by_user.entry(user).or_default().push((type_key, value_key));
         }
-        Ok(rows
-            .into_iter()
-            .map(|row| StoredUser {
-                id: UserId::from_uuid(row.id),
-                provider_id: ProviderId::from_uuid(row.provider_id),
-                emails: by_user.remove(&row.id).unwrap_or_default(),
-                user_name: row.user_name,
-                user_name_key: row.user_name_key,
-                external_id: row.external_id,
-                display_name_key: row.display_name_key,
-                resource: row.resource.0,
-                version: row.version,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
+        rows.into_iter()
+            .map(|row| {
+                Ok(StoredUser {
+                    lifecycle: row.lifecycle.try_into()?,
+                    id: UserId::from_uuid(row.id),
+                    provider_id: ProviderId::from_uuid(row.provider_id),
+                    emails: by_user.remove(&row.id).unwrap_or_default(),
+                    user_name: row.user_name,
+                    user_name_key: row.user_name_key,
+                    external_id: row.external_id,
+                    display_name_key: row.display_name_key,
+                    resource: row.resource.0,
+                    version: row.version,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Returns up to `limit` groups with ids greater than `after`, in id order.
@@ -182,17 +201,21 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Inserts users exactly as given: ids, keys, versions and timestamps kept.
-    /// Conflict when an id or userName key is taken.
+    /// Inserts users exactly as given: ids, keys, versions, lifecycle facts and
+    /// timestamps kept. Conflict when an id or a live userName key is taken.
     pub async fn insert_stored_users(&mut self, users: &[StoredUser]) -> Result<(), StoreError> {
         let dialect = self.dialect();
         for chunk in users.chunks(INSERT_CHUNK) {
             on_tenant!(self, tx => {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO users (id, provider_id, user_name, user_name_key, external_id, \
-                     display_name_key, resource, version, created_at, updated_at) ",
+                     display_name_key, resource, version, created_at, updated_at, state, \
+                     deactivation_due_at, deactivation_requested_by, legal_hold, \
+                     deleted_by_provider, deleted_at, admin_override, lifecycle_version, \
+                     state_changed_at) ",
                 );
                 qb.push_values(chunk, |mut b, user| {
+                    let life = &user.lifecycle;
                     b.push_bind(user.id.as_uuid())
                         .push_bind(user.provider_id.as_uuid())
                         .push_bind(&user.user_name)
@@ -203,6 +226,15 @@ impl TenantTx {
                         .push_bind(user.version);
                     push_timestamp(&mut b, dialect, user.created_at);
                     push_timestamp(&mut b, dialect, user.updated_at);
+                    b.push_bind(life.state.as_str());
+                    push_timestamp(&mut b, dialect, life.deactivation_due_at);
+                    b.push_bind(life.deactivation_requested_by.map(Requester::as_str))
+                        .push_bind(life.legal_hold)
+                        .push_bind(life.deleted_by_provider);
+                    push_timestamp(&mut b, dialect, life.deleted_at);
+                    b.push_bind(life.admin_override)
+                        .push_bind(life.lifecycle_version);
+                    push_timestamp(&mut b, dialect, life.state_changed_at);
                 });
                 qb.build().execute(&mut **tx).await.map(|_| ())
             })?;

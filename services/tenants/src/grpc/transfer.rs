@@ -98,6 +98,11 @@ fn counts_message(counts: TransferCounts) -> pb::TransferCounts {
         groups: counts.groups,
         memberships: counts.memberships,
         bytes: counts.bytes,
+        provider_settings: counts.provider_settings,
+        jobs: counts.jobs,
+        sync_entries: counts.sync_entries,
+        audit_entries: counts.audit_entries,
+        provisioning_errors: counts.provisioning_errors,
     }
 }
 

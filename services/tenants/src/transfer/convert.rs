@@ -1,12 +1,15 @@
 //! Conversions between the document's records and the store's, with the
-//! checks an import applies to each record.
+//! checks an import applies to each record (the tables of migration 0002 in
+//! `convert/tables.rs`).
+
+mod tables;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use roster_core::TenantId;
 use roster_store::{
-    CredentialKind, MemberType, ProviderRecord, StoredGroup, StoredMembership, StoredUser,
-    TenantState,
+    CredentialKind, LifecycleRecord, MemberType, ProviderRecord, Requester, StoredGroup,
+    StoredMembership, StoredUser, TenantState, UserState,
 };
 
 use super::format::{EmailLine, GroupLine, MembershipLine, ProviderLine, UserLine};
@@ -85,7 +88,19 @@ impl ProviderLine {
 
 impl From<StoredUser> for UserLine {
     fn from(u: StoredUser) -> Self {
+        let life = u.lifecycle;
         Self {
+            state: life.state.as_str().to_owned(),
+            deactivation_due_at: life.deactivation_due_at,
+            deactivation_requested_by: life
+                .deactivation_requested_by
+                .map(|by| by.as_str().to_owned()),
+            legal_hold: life.legal_hold,
+            deleted_by_provider: life.deleted_by_provider,
+            deleted_at: life.deleted_at,
+            admin_override: life.admin_override,
+            lifecycle_version: life.lifecycle_version,
+            state_changed_at: life.state_changed_at,
             id: u.id,
             provider_id: u.provider_id,
             user_name: u.user_name,
@@ -115,7 +130,36 @@ impl UserLine {
             return Err("user_name and user_name_key must not be empty".to_owned());
         }
         check_resource_and_version(&self.resource, self.version)?;
+        let state = UserState::parse(&self.state).ok_or_else(|| {
+            format!(
+                "state {:?} is not active, blocked or deactivated",
+                self.state
+            )
+        })?;
+        let deactivation_requested_by = match self.deactivation_requested_by.as_deref() {
+            None => None,
+            Some(text) => Some(Requester::parse(text).ok_or_else(|| {
+                format!("deactivation_requested_by {text:?} is not provider or admin")
+            })?),
+        };
+        if self.lifecycle_version < 1 {
+            return Err(format!(
+                "lifecycle_version {} is not positive",
+                self.lifecycle_version
+            ));
+        }
         Ok(StoredUser {
+            lifecycle: LifecycleRecord {
+                state,
+                deactivation_due_at: self.deactivation_due_at,
+                deactivation_requested_by,
+                legal_hold: self.legal_hold,
+                deleted_by_provider: self.deleted_by_provider,
+                deleted_at: self.deleted_at,
+                admin_override: self.admin_override,
+                lifecycle_version: self.lifecycle_version,
+                state_changed_at: self.state_changed_at,
+            },
             id: self.id,
             provider_id: self.provider_id,
             user_name: self.user_name,
@@ -249,12 +293,34 @@ mod tests {
     }
 
     #[test]
+    fn users_keep_their_lifecycle_facts_both_ways() {
+        let line = sample_user();
+        let stored = line.clone().into_stored().unwrap();
+        assert_eq!(stored.lifecycle.state, UserState::Blocked);
+        assert_eq!(
+            stored.lifecycle.deactivation_requested_by,
+            Some(Requester::Provider)
+        );
+        assert!(stored.lifecycle.legal_hold);
+        assert_eq!(UserLine::from(stored), line);
+    }
+
+    #[test]
     fn stored_values_are_checked() {
         let mut user = sample_user();
         user.resource = serde_json::json!([1]);
         assert!(user.into_stored().is_err());
         let mut user = sample_user();
         user.version = 0;
+        assert!(user.into_stored().is_err());
+        let mut user = sample_user();
+        user.state = "suspended".to_owned();
+        assert!(user.into_stored().unwrap_err().contains("suspended"));
+        let mut user = sample_user();
+        user.deactivation_requested_by = Some("robot".to_owned());
+        assert!(user.into_stored().unwrap_err().contains("robot"));
+        let mut user = sample_user();
+        user.lifecycle_version = 0;
         assert!(user.into_stored().is_err());
         let membership = MembershipLine {
             group_id: GroupId::generate(),

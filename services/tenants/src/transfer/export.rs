@@ -1,6 +1,7 @@
 //! `roster export`: one tenant as a `roster-tenant-export` document, read from
-//! one consistent snapshot of its data and paged by keyset, so its size is
-//! bounded by nothing but the disk of whoever receives it.
+//! one consistent snapshot of its data (users, groups, jobs, logs) and paged
+//! by keyset, so its size is bounded by nothing but the disk of whoever
+//! receives it.
 
 use roster_store::TenantRecord;
 use time::OffsetDateTime;
@@ -19,6 +20,26 @@ const PAGE: i64 = 500;
 const CHUNK_BYTES: usize = 64 * 1024;
 /// Largest chunk sent: below every gRPC message limit, whatever one record weighs.
 const MAX_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Writes every row a `$read` method of the snapshot `$tx` returns, page by page (keyset
+/// `$key` of the last row), as `Record::$variant` records, counting them in `$count`.
+macro_rules! export_pages {
+    ($doc:ident, $tx:ident, $read:ident, |$last:ident| $key:expr, $variant:ident, $count:expr) => {{
+        let mut after = None;
+        loop {
+            let page = $tx.$read(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some({
+                let $last = last;
+                $key
+            });
+            for row in page {
+                $doc.record(&Record::$variant(row.into())).await?;
+                $count += 1;
+            }
+        }
+    }};
+}
 
 impl Tenants {
     /// Returns the tenant `slug` names, if it can be exported (it is not still being created).
@@ -69,56 +90,67 @@ impl Tenants {
             counts.providers += 1;
         }
 
-        let mut after = None;
-        loop {
-            let page = tx.stored_users_after(after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            for user in page {
-                doc.record(&Record::User(user.into())).await?;
-                counts.users += 1;
-            }
-        }
-        let mut after = None;
-        loop {
-            let page = tx.stored_groups_after(after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            for group in page {
-                doc.record(&Record::Group(group.into())).await?;
-                counts.groups += 1;
-            }
-        }
-        let mut after = None;
-        loop {
-            let page = tx.stored_memberships_after(after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some((last.group_id, last.member_id));
-            for membership in page {
-                doc.record(&Record::Membership(membership.into())).await?;
-                counts.memberships += 1;
-            }
-        }
+        export_pages!(
+            doc,
+            tx,
+            stored_provider_settings_after,
+            |s| s.provider_id,
+            ProviderSettings,
+            counts.provider_settings
+        );
+        export_pages!(doc, tx, stored_users_after, |u| u.id, User, counts.users);
+        export_pages!(doc, tx, stored_groups_after, |g| g.id, Group, counts.groups);
+        export_pages!(
+            doc,
+            tx,
+            stored_memberships_after,
+            |m| (m.group_id, m.member_id),
+            Membership,
+            counts.memberships
+        );
+        export_pages!(doc, tx, stored_jobs_after, |j| j.id, Job, counts.jobs);
+        export_pages!(
+            doc,
+            tx,
+            stored_sync_entries_after,
+            |e| e.id,
+            SyncEntry,
+            counts.sync_entries
+        );
+        export_pages!(
+            doc,
+            tx,
+            stored_audit_entries_after,
+            |e| e.id,
+            AuditEntry,
+            counts.audit_entries
+        );
+        export_pages!(
+            doc,
+            tx,
+            stored_provisioning_errors_after,
+            |e| e.id,
+            ProvisioningError,
+            counts.provisioning_errors
+        );
         // Read-only: ending it changes nothing.
         tx.rollback().await?;
 
         doc.record(&Record::End(EndLine { counts })).await?;
         let bytes = doc.finish().await?;
+        let counts = TransferCounts::of(counts, bytes);
         tracing::info!(
             providers = counts.providers,
             users = counts.users,
             groups = counts.groups,
             memberships = counts.memberships,
+            jobs = counts.jobs,
+            sync_entries = counts.sync_entries,
+            audit_entries = counts.audit_entries,
             bytes,
             "tenant exported"
         );
-        Ok(TransferCounts {
-            providers: counts.providers,
-            users: counts.users,
-            groups: counts.groups,
-            memberships: counts.memberships,
-            bytes,
-        })
+        Ok(counts)
     }
 }
 

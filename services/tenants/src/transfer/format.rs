@@ -1,28 +1,62 @@
-//! The `roster-tenant-export` document, version 1.
+//! The `roster-tenant-export` document, version 2 (version 1 is still read).
 //!
 //! JSON Lines: one JSON object per line, each with a `kind`. Records come in
 //! the order of [`KINDS`]: one `header`, one `tenant`, then any number of
-//! `provider`, `user`, `group` and `membership` records, and one `end` whose
-//! counts must match what came before. Times are RFC 3339 in UTC; ids are
-//! UUIDs; `secret_digest` is standard base64.
+//! `provider`, `provider_settings`, `user`, `group`, `membership`, `job`,
+//! `sync_entry`, `audit_entry` and `provisioning_error` records, and one `end`
+//! whose counts must match what came before. Times are RFC 3339 in UTC; ids
+//! are UUIDs; `secret_digest` is standard base64.
 //!
-//! New record kinds (jobs, logs) get a place in [`KINDS`] and a variant of
-//! [`Record`]. A reader refuses every kind it does not know and every field it
-//! does not know, so an older build never imports a document partly.
+//! Version 1 had no lifecycle facts on `user` and none of the kinds after
+//! `membership` but `end`: its users are read as [`UserLineV1`] and its `end`
+//! as [`EndCountsV1`]. A new record kind gets a place in [`KINDS`] and a
+//! variant of [`Record`]. A reader refuses every kind its document's version
+//! does not have and every field it does not know, so an older build never
+//! imports a document partly.
 
-use roster_core::{GroupId, ProviderId, TenantId, UserId};
+mod end;
+mod lines;
+mod tables;
+
+use roster_core::TenantId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use self::end::EndLineV1;
+pub(crate) use self::end::{EndCounts, EndLine};
+pub(crate) use self::lines::{
+    EmailLine, GroupLine, MembershipLine, ProviderLine, UserLine, UserLineV1,
+};
+pub(crate) use self::tables::{
+    AuditEntryLine, JobLine, ProviderSettingsLine, ProvisioningErrorLine, SyncEntryLine,
+};
 use crate::TenantsError;
 
 /// The header's `format`.
 pub(crate) const FORMAT: &str = "roster-tenant-export";
-/// The header's `version`: the only one this build reads and writes.
-pub(crate) const VERSION: u32 = 1;
+/// The header's `version` this build writes.
+pub(crate) const VERSION: u32 = 2;
+/// Every version this build reads.
+pub(crate) const READABLE_VERSIONS: &[u32] = &[1, 2];
 
-/// Every record kind of version 1, in document order.
+/// Every record kind of version 2, in document order.
 pub(crate) const KINDS: &[&str] = &[
+    "header",
+    "tenant",
+    "provider",
+    "provider_settings",
+    "user",
+    "group",
+    "membership",
+    "job",
+    "sync_entry",
+    "audit_entry",
+    "provisioning_error",
+    "end",
+];
+
+/// Every record kind of version 1, in document order (a subsequence of [`KINDS`]).
+const KINDS_V1: &[&str] = &[
     "header",
     "tenant",
     "provider",
@@ -39,9 +73,14 @@ pub(crate) enum Record {
     Header(HeaderLine),
     Tenant(TenantLine),
     Provider(ProviderLine),
+    ProviderSettings(ProviderSettingsLine),
     User(UserLine),
     Group(GroupLine),
     Membership(MembershipLine),
+    Job(JobLine),
+    SyncEntry(SyncEntryLine),
+    AuditEntry(AuditEntryLine),
+    ProvisioningError(ProvisioningErrorLine),
     End(EndLine),
 }
 
@@ -52,9 +91,14 @@ impl Record {
             Self::Header(_) => "header",
             Self::Tenant(_) => "tenant",
             Self::Provider(_) => "provider",
+            Self::ProviderSettings(_) => "provider_settings",
             Self::User(_) => "user",
             Self::Group(_) => "group",
             Self::Membership(_) => "membership",
+            Self::Job(_) => "job",
+            Self::SyncEntry(_) => "sync_entry",
+            Self::AuditEntry(_) => "audit_entry",
+            Self::ProvisioningError(_) => "provisioning_error",
             Self::End(_) => "end",
         }
     }
@@ -72,7 +116,7 @@ impl Record {
 pub(crate) struct HeaderLine {
     /// Always [`FORMAT`].
     pub format: String,
-    /// Always [`VERSION`] for this build.
+    /// [`VERSION`] when this build writes it; one of [`READABLE_VERSIONS`] to be read.
     pub version: u32,
     /// The source's backend, `postgres` or `sqlite` (information only).
     pub backend: String,
@@ -99,99 +143,9 @@ pub(crate) struct TenantLine {
     pub created_at: OffsetDateTime,
 }
 
-/// A provider with its credential digest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProviderLine {
-    pub id: ProviderId,
-    pub name: String,
-    /// `basic` or `bearer`.
-    pub credential_kind: String,
-    pub username: String,
-    /// The keyed digest of the secret, standard base64.
-    pub secret_digest: String,
-    pub enabled: bool,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub expires_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub credential_issued_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-/// One e-mail index row of a user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EmailLine {
-    pub type_key: Option<String>,
-    pub value_key: String,
-}
-
-/// A user, every stored column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct UserLine {
-    pub id: UserId,
-    pub provider_id: ProviderId,
-    pub user_name: String,
-    pub user_name_key: String,
-    pub external_id: Option<String>,
-    pub display_name_key: Option<String>,
-    pub emails: Vec<EmailLine>,
-    pub resource: serde_json::Value,
-    pub version: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
-/// A group, every stored column but its members.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GroupLine {
-    pub id: GroupId,
-    pub provider_id: ProviderId,
-    pub display_name: String,
-    pub display_name_key: String,
-    pub external_id: Option<String>,
-    pub resource: serde_json::Value,
-    pub version: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
-/// One member of one group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MembershipLine {
-    pub group_id: GroupId,
-    pub member_id: uuid::Uuid,
-    /// `User` or `Group`.
-    pub member_type: String,
-}
-
-/// The last record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EndLine {
-    pub counts: EndCounts,
-}
-
-/// How many records of each kind the document holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EndCounts {
-    pub providers: u64,
-    pub users: u64,
-    pub groups: u64,
-    pub memberships: u64,
-}
-
-/// Parses one line, with errors that name the line and say what is wrong.
-pub(crate) fn parse_line(line_no: u64, text: &str) -> Result<Record, TenantsError> {
+/// Parses one line of a document of `version` (one of [`READABLE_VERSIONS`]), with errors
+/// that name the line and say what is wrong.
+pub(crate) fn parse_line(line_no: u64, text: &str, version: u32) -> Result<Record, TenantsError> {
     let invalid = |problem: String| TenantsError::InvalidExport {
         line: Some(line_no),
         problem,
@@ -202,15 +156,39 @@ pub(crate) fn parse_line(line_no: u64, text: &str) -> Result<Record, TenantsErro
         .get("kind")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| invalid("the record has no string `kind`".to_owned()))?;
-    if !KINDS.contains(&kind) {
+    let kinds = if version == 1 { KINDS_V1 } else { KINDS };
+    if !kinds.contains(&kind) {
         return Err(invalid(format!(
-            "unknown record kind {kind:?}; this build imports {FORMAT} version {VERSION} \
-             records: {}",
-            KINDS.join(", ")
+            "unknown record kind {kind:?}; {FORMAT} version {version} has the records: {}",
+            kinds.join(", ")
         )));
     }
     let kind = kind.to_owned();
-    serde_json::from_value(value).map_err(|err| invalid(format!("bad `{kind}` record: {err}")))
+    let bad = |err: serde_json::Error| invalid(format!("bad `{kind}` record: {err}"));
+    match (version, kind.as_str()) {
+        (1, "user") => {
+            let mut value = value;
+            strip_kind(&mut value);
+            let v1: UserLineV1 = serde_json::from_value(value).map_err(bad)?;
+            Ok(Record::User(v1.into()))
+        }
+        (1, "end") => {
+            let mut value = value;
+            strip_kind(&mut value);
+            let v1: EndLineV1 = serde_json::from_value(value).map_err(bad)?;
+            Ok(Record::End(EndLine {
+                counts: v1.counts.into(),
+            }))
+        }
+        _ => serde_json::from_value(value).map_err(bad),
+    }
+}
+
+/// Removes the `kind` tag, for a record read into its line type directly.
+fn strip_kind(value: &mut serde_json::Value) {
+    if let Some(object) = value.as_object_mut() {
+        object.remove("kind");
+    }
 }
 
 /// Serialises one record as a line, newline included.
@@ -247,10 +225,19 @@ pub(crate) mod tests {
                 type_key: Some("work".to_owned()),
                 value_key: "ann@example.com".to_owned(),
             }],
-            resource: serde_json::json!({"userName": "Ann@Example.com", "active": true}),
+            resource: serde_json::json!({"userName": "Ann@Example.com", "active": false}),
             version: 3,
             created_at: at("2026-01-02T03:04:05.678Z"),
             updated_at: at("2026-01-02T03:04:06.123456Z"),
+            state: "blocked".to_owned(),
+            deactivation_due_at: Some(at("2026-01-03T03:04:06Z")),
+            deactivation_requested_by: Some("provider".to_owned()),
+            legal_hold: true,
+            deleted_by_provider: false,
+            deleted_at: None,
+            admin_override: false,
+            lifecycle_version: 4,
+            state_changed_at: Some(at("2026-01-02T03:04:06.123456Z")),
         }
     }
 
@@ -267,31 +254,100 @@ pub(crate) mod tests {
         let value: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(value["kind"], "user");
         assert_eq!(value["created_at"], "2026-01-02T03:04:05.678Z");
-        assert_eq!(parse_line(1, text.trim()).unwrap(), record);
+        assert_eq!(value["legal_hold"], true);
+        assert_eq!(value["lifecycle_version"], 4);
+        assert_eq!(parse_line(1, text.trim(), VERSION).unwrap(), record);
     }
 
     #[test]
     fn unknown_kinds_and_fields_are_refused_with_the_line() {
-        let err = parse_line(7, r#"{"kind":"job","id":"x"}"#).unwrap_err();
+        let err = parse_line(7, r#"{"kind":"webhook","id":"x"}"#, VERSION).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("line 7") && text.contains("unknown record kind \"job\""),
+            text.contains("line 7") && text.contains("unknown record kind \"webhook\""),
             "{text}"
         );
         assert_eq!(err.kind(), roster_core::ErrorKind::InvalidInput);
+        // Version 1 had no jobs; version 2 does, and checks the record.
+        let job = r#"{"kind":"job","id":"x"}"#;
+        let err = parse_line(7, job, 1).unwrap_err().to_string();
+        assert!(err.contains("unknown record kind \"job\""), "{err}");
+        let err = parse_line(7, job, 2).unwrap_err().to_string();
+        assert!(err.contains("bad `job` record"), "{err}");
 
         let mut value = serde_json::to_value(Record::User(sample_user())).unwrap();
         value["nickname"] = serde_json::json!("x");
-        let err = parse_line(3, &value.to_string()).unwrap_err().to_string();
+        let err = parse_line(3, &value.to_string(), VERSION)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3") && err.contains("nickname"), "{err}");
+        // A version 2 user without its lifecycle facts is incomplete.
+        let mut value = serde_json::to_value(Record::User(sample_user())).unwrap();
+        value.as_object_mut().unwrap().remove("legal_hold");
+        let err = parse_line(3, &value.to_string(), VERSION)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("legal_hold"), "{err}");
 
-        let err = parse_line(2, r#"{"kind":"user","id":"not-a-uuid"}"#)
+        let err = parse_line(2, r#"{"kind":"user","id":"not-a-uuid"}"#, VERSION)
             .unwrap_err()
             .to_string();
         assert!(err.contains("bad `user` record"), "{err}");
         for bad in ["", "[1]", "{\"kind\": 5}", "{\"id\": 1}"] {
-            assert!(parse_line(1, bad).is_err(), "{bad:?} was accepted");
+            assert!(parse_line(1, bad, VERSION).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn version_1_users_and_counts_are_read_with_lifecycle_defaults() {
+        let full = sample_user();
+        let mut value = serde_json::to_value(Record::User(full.clone())).unwrap();
+        let object = value.as_object_mut().unwrap();
+        for field in [
+            "state",
+            "deactivation_due_at",
+            "deactivation_requested_by",
+            "legal_hold",
+            "deleted_by_provider",
+            "deleted_at",
+            "admin_override",
+            "lifecycle_version",
+            "state_changed_at",
+        ] {
+            object.remove(field);
+        }
+        let Record::User(user) = parse_line(4, &value.to_string(), 1).unwrap() else {
+            panic!("not a user");
+        };
+        // Its provider had set it inactive: blocked, as migration 0002 did, nothing pending.
+        assert_eq!(user.state, "blocked");
+        assert_eq!(
+            (
+                user.legal_hold,
+                user.lifecycle_version,
+                user.deactivation_due_at
+            ),
+            (false, 1, None)
+        );
+        assert_eq!((user.id, user.version), (full.id, full.version));
+        value["resource"]["active"] = serde_json::json!(true);
+        let Record::User(user) = parse_line(4, &value.to_string(), 1).unwrap() else {
+            panic!("not a user");
+        };
+        assert_eq!(user.state, "active");
+        // Lifecycle fields are unknown to version 1.
+        let full = serde_json::to_value(Record::User(sample_user())).unwrap();
+        assert!(parse_line(4, &full.to_string(), 1).is_err());
+
+        let v1_end =
+            r#"{"kind":"end","counts":{"providers":1,"users":2,"groups":3,"memberships":4}}"#;
+        let Record::End(end) = parse_line(9, v1_end, 1).unwrap() else {
+            panic!("not an end");
+        };
+        assert_eq!((end.counts.users, end.counts.jobs), (2, 0));
+        // Version 2 counts every kind.
+        let err = parse_line(9, v1_end, 2).unwrap_err().to_string();
+        assert!(err.contains("provider_settings"), "{err}");
     }
 
     #[test]
@@ -303,5 +359,11 @@ pub(crate) mod tests {
         assert!(user.rank() < end.rank());
         assert_eq!(KINDS[end.rank()], "end");
         assert_eq!(KINDS[user.rank()], "user");
+        // Version 1's order is version 2's with kinds left out.
+        let ranks: Vec<usize> = KINDS_V1
+            .iter()
+            .map(|k| KINDS.iter().position(|x| x == k).unwrap())
+            .collect();
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{ranks:?}");
     }
 }

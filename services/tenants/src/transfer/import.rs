@@ -1,18 +1,21 @@
 //! `roster import`: creates a tenant from a `roster-tenant-export` document.
 //!
-//! 1. The header must name this format and version, and carry this
-//!    deployment's key fingerprint (else the credential digests would never
-//!    match: every provider would be locked out).
+//! 1. The header must name this format and a version this build reads (1 or
+//!    2), and carry this deployment's key fingerprint (else the credential
+//!    digests would never match: every provider would be locked out).
 //! 2. The tenant's id, slug and host names must be free. A tenant with the
 //!    same id and slug still `provisioning` is what an interrupted import of
 //!    this document left (a crash, a lost connection): it is replaced.
-//! 3. The tenant is inserted `provisioning` and migrated; users, groups and
-//!    memberships go into one tenant transaction as they arrive, checked one
-//!    by one (order, references, duplicates); providers are held back.
+//! 3. The tenant is inserted `provisioning` and migrated; every data record
+//!    (users, groups, memberships, jobs, logs…) goes into one tenant
+//!    transaction as it arrives, checked one by one (order, references,
+//!    duplicates); providers are held back. The jobs the migration seeded
+//!    stay only where the document brings none with the same unique key.
 //! 4. Only after the `end` record's counts match and nothing follows it does
 //!    the tenant transaction commit, and then one control transaction inserts
 //!    the providers and sets the exported state: the tenant and its
-//!    credentials appear together, or not at all.
+//!    credentials appear together, or not at all. Then the job workers are
+//!    told when the earliest imported job is due.
 //!
 //! On any refusal or failure the tenant transaction rolls back and the
 //! `provisioning` tenant is deleted with its schema (or database file).
@@ -22,7 +25,7 @@ use roster_store::{ProviderRecord, StoreError, TenantRecord, TenantState};
 use time::OffsetDateTime;
 
 use super::convert::parse_tenant_state;
-use super::format::{EndCounts, FORMAT, HeaderLine, Record, TenantLine, VERSION};
+use super::format::{EndCounts, FORMAT, HeaderLine, READABLE_VERSIONS, Record, TenantLine};
 use super::loader::Loader;
 use super::reader::RecordReader;
 use super::{ChunkSource, TransferCounts};
@@ -35,6 +38,16 @@ pub struct ImportSummary {
     pub tenant: TenantRecord,
     /// What the document held.
     pub counts: TransferCounts,
+}
+
+/// What the tenant transaction of an import stored.
+struct Loaded {
+    /// The providers, for the control transaction.
+    providers: Vec<ProviderRecord>,
+    /// What the document held.
+    counts: EndCounts,
+    /// When the earliest pending job is due.
+    next_due: Option<OffsetDateTime>,
 }
 
 /// The tenant a document describes, checked.
@@ -63,7 +76,10 @@ impl Tenants {
     ) -> Result<ImportSummary, TenantsError> {
         let mut reader = RecordReader::new(source);
         match reader.next().await? {
-            Some((_, Record::Header(header))) => self.check_header(&header)?,
+            Some((_, Record::Header(header))) => {
+                self.check_header(&header)?;
+                reader.version = header.version;
+            }
             Some((line, other)) => {
                 return Err(invalid(
                     Some(line),
@@ -92,11 +108,15 @@ impl Tenants {
 
         let loaded = self.load(&target, &mut reader).await;
         let finished = match loaded {
-            Ok((providers, counts)) => self
+            Ok(Loaded {
+                providers,
+                counts,
+                next_due,
+            }) => self
                 .store
                 .finish_import(target.id, &providers, target.state)
                 .await
-                .map(|()| counts)
+                .map(|()| (counts, next_due))
                 .map_err(|err| match err {
                     StoreError::Conflict { constraint } => {
                         TenantsError::ProviderExists { constraint }
@@ -105,27 +125,27 @@ impl Tenants {
                 }),
             Err(err) => Err(err),
         };
-        let counts = match finished {
-            Ok(counts) => counts,
+        let (counts, next_due) = match finished {
+            Ok(done) => done,
             Err(err) => {
                 self.abandon(target.id).await;
                 return Err(err);
             }
         };
+        if let Some(due) = next_due {
+            self.hint_imported_jobs(target.id, due).await;
+        }
         let tenant = self.tenant(target.slug.as_str()).await?;
-        let counts = TransferCounts {
-            providers: counts.providers,
-            users: counts.users,
-            groups: counts.groups,
-            memberships: counts.memberships,
-            bytes: reader.bytes,
-        };
+        let counts = TransferCounts::of(counts, reader.bytes);
         tracing::info!(
             tenant = %tenant.id,
             providers = counts.providers,
             users = counts.users,
             groups = counts.groups,
             memberships = counts.memberships,
+            jobs = counts.jobs,
+            sync_entries = counts.sync_entries,
+            audit_entries = counts.audit_entries,
             "tenant imported"
         );
         Ok(ImportSummary { tenant, counts })
@@ -138,12 +158,14 @@ impl Tenants {
                 format!("format {:?} is not {FORMAT:?}", header.format),
             ));
         }
-        if header.version != VERSION {
+        if !READABLE_VERSIONS.contains(&header.version) {
+            let readable: Vec<String> = READABLE_VERSIONS.iter().map(u32::to_string).collect();
             return Err(invalid(
                 Some(1),
                 format!(
-                    "{FORMAT} version {} is not one this build reads (version {VERSION})",
-                    header.version
+                    "{FORMAT} version {} is not one this build reads (versions {})",
+                    header.version,
+                    readable.join(", ")
                 ),
             ));
         }
@@ -203,14 +225,18 @@ impl Tenants {
         &self,
         target: &Target,
         reader: &mut RecordReader<S>,
-    ) -> Result<(Vec<ProviderRecord>, EndCounts), TenantsError> {
+    ) -> Result<Loaded, TenantsError> {
         self.store.migrate_tenant(&target.id).await?;
         let mut tx = self.store.begin(&target.id).await?;
         let mut loader = Loader::new(target.id);
         match loader.run(&mut tx, reader).await {
             Ok(counts) => {
                 tx.commit().await?;
-                Ok((loader.providers, counts))
+                Ok(Loaded {
+                    providers: loader.providers,
+                    counts,
+                    next_due: loader.next_due,
+                })
             }
             Err(err) => {
                 if let Err(rollback) = tx.rollback().await {
@@ -218,6 +244,17 @@ impl Tenants {
                 }
                 Err(err)
             }
+        }
+    }
+
+    /// Tells the job workers that the imported tenant has a job due at `due` (now, when
+    /// that has passed). A lost hint is repaired by the workers' sweep, so a failure is
+    /// logged, not returned: the tenant is imported.
+    async fn hint_imported_jobs(&self, tenant: TenantId, due: OffsetDateTime) {
+        let delay = (due - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
+        let delay = std::time::Duration::try_from(delay).unwrap_or_default();
+        if let Err(err) = self.store.note_job_due(&tenant, delay).await {
+            tracing::warn!(tenant = %tenant, error = %err, "could not record the imported jobs' next-due hint; the sweep will");
         }
     }
 

@@ -1,7 +1,7 @@
 //! Reads a document's records from chunks that may split lines anywhere.
 
 use super::ChunkSource;
-use super::format::{Record, parse_line};
+use super::format::{Record, VERSION, parse_line};
 use crate::TenantsError;
 
 /// The longest line accepted: far above any record the gateway's body limit lets in.
@@ -25,6 +25,9 @@ pub(crate) struct RecordReader<S> {
     line: u64,
     /// Bytes read so far.
     pub(crate) bytes: u64,
+    /// The document's version, which decides the kinds and fields read: this build's until
+    /// the header has said otherwise.
+    pub(crate) version: u32,
     done: bool,
 }
 
@@ -37,6 +40,7 @@ impl<S: ChunkSource> RecordReader<S> {
             scanned: 0,
             line: 0,
             bytes: 0,
+            version: VERSION,
             done: false,
         }
     }
@@ -50,7 +54,7 @@ impl<S: ChunkSource> RecordReader<S> {
             if text.trim().is_empty() {
                 continue;
             }
-            return match parse_line(self.line, &text) {
+            return match parse_line(self.line, &text, self.version) {
                 Ok(record) => Ok(Some((self.line, record))),
                 // A last line without its newline that does not parse was cut short.
                 Err(_) if !terminated => Err(invalid(
@@ -129,8 +133,7 @@ mod tests {
         RecordReader::new(Chunks(chunks.into_iter()))
     }
 
-    const END: &str =
-        r#"{"kind":"end","counts":{"providers":0,"users":0,"groups":0,"memberships":0}}"#;
+    const END: &str = r#"{"kind":"end","counts":{"providers":0,"provider_settings":0,"users":0,"groups":0,"memberships":0,"jobs":0,"sync_entries":0,"audit_entries":0,"provisioning_errors":0}}"#;
 
     #[tokio::test]
     async fn lines_split_across_chunks_are_reassembled_and_blank_lines_skipped() {

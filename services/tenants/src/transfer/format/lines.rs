@@ -1,0 +1,148 @@
+//! The records of version 1 kinds: providers, users, groups, memberships. A
+//! version 2 `user` adds the lifecycle facts; a version 1 `user` is read as
+//! [`UserLineV1`] and converted.
+
+use roster_core::{GroupId, ProviderId, UserId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// A provider with its credential digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProviderLine {
+    pub id: ProviderId,
+    pub name: String,
+    /// `basic` or `bearer`.
+    pub credential_kind: String,
+    pub username: String,
+    /// The keyed digest of the secret, standard base64.
+    pub secret_digest: String,
+    pub enabled: bool,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub credential_issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// One e-mail index row of a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EmailLine {
+    pub type_key: Option<String>,
+    pub value_key: String,
+}
+
+/// A user, every stored column (version 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserLine {
+    pub id: UserId,
+    /// The owning provider; the nil UUID for a local user (managed by admins only).
+    pub provider_id: ProviderId,
+    pub user_name: String,
+    pub user_name_key: String,
+    pub external_id: Option<String>,
+    pub display_name_key: Option<String>,
+    pub emails: Vec<EmailLine>,
+    pub resource: serde_json::Value,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// `active`, `blocked` or `deactivated`.
+    pub state: String,
+    /// When the pending deactivation is (or was, while a legal hold keeps it waiting) due.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub deactivation_due_at: Option<OffsetDateTime>,
+    /// `provider` or `admin`, while a deactivation is pending.
+    pub deactivation_requested_by: Option<String>,
+    pub legal_hold: bool,
+    pub deleted_by_provider: bool,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub deleted_at: Option<OffsetDateTime>,
+    pub admin_override: bool,
+    /// Fences the user's deactivation jobs: kept exactly, so they still match.
+    pub lifecycle_version: i64,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub state_changed_at: Option<OffsetDateTime>,
+}
+
+/// A version 1 user: no lifecycle facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserLineV1 {
+    pub id: UserId,
+    pub provider_id: ProviderId,
+    pub user_name: String,
+    pub user_name_key: String,
+    pub external_id: Option<String>,
+    pub display_name_key: Option<String>,
+    pub emails: Vec<EmailLine>,
+    pub resource: serde_json::Value,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<UserLineV1> for UserLine {
+    /// Gives a version 1 user the lifecycle defaults, as tenant migration 0002 gave the users
+    /// it found: active, except that a user its provider had set inactive is blocked (with
+    /// nothing scheduled), so that it does not regain access by moving.
+    fn from(v1: UserLineV1) -> Self {
+        let inactive = v1.resource.get("active") == Some(&serde_json::Value::Bool(false));
+        Self {
+            state: if inactive { "blocked" } else { "active" }.to_owned(),
+            deactivation_due_at: None,
+            deactivation_requested_by: None,
+            legal_hold: false,
+            deleted_by_provider: false,
+            deleted_at: None,
+            admin_override: false,
+            lifecycle_version: 1,
+            state_changed_at: None,
+            id: v1.id,
+            provider_id: v1.provider_id,
+            user_name: v1.user_name,
+            user_name_key: v1.user_name_key,
+            external_id: v1.external_id,
+            display_name_key: v1.display_name_key,
+            emails: v1.emails,
+            resource: v1.resource,
+            version: v1.version,
+            created_at: v1.created_at,
+            updated_at: v1.updated_at,
+        }
+    }
+}
+
+/// A group, every stored column but its members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GroupLine {
+    pub id: GroupId,
+    pub provider_id: ProviderId,
+    pub display_name: String,
+    pub display_name_key: String,
+    pub external_id: Option<String>,
+    pub resource: serde_json::Value,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// One member of one group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MembershipLine {
+    pub group_id: GroupId,
+    pub member_id: uuid::Uuid,
+    /// `User` or `Group`.
+    pub member_type: String,
+}
