@@ -63,6 +63,9 @@ impl Tenants {
     ) -> Result<TransferCounts, TenantsError> {
         let mut doc = Document::new(out);
         let mut counts = EndCounts::default();
+        // Control-plane audit entries still in the outbox belong in the tenant's audit log,
+        // and so in the document; a failure leaves them for the next delivery.
+        self.deliver_audit(tenant).await;
         // The snapshot is fixed before the providers are read: every user in it
         // was created by a provider that existed then, so the list holds it.
         let mut tx = self.store.begin_snapshot(&tenant.id).await?;
