@@ -430,5 +430,5 @@ impl Store {
     }
 }
 
-mod jobs;
+pub(crate) mod jobs;
 mod transfer;

@@ -724,7 +724,12 @@ fn push_group_conditions<DB>(
     }
 }
 
+pub(crate) mod job_admin;
 pub(crate) mod jobs;
 pub(crate) mod lifecycle;
 pub(crate) mod logs;
+pub(crate) mod queue;
+pub(crate) mod retention;
+#[cfg(feature = "test-clock")]
+pub(crate) mod test_hooks;
 mod transfer;
