@@ -3,6 +3,7 @@
 //! server's gRPC API. Nothing else lives here.
 
 mod cli;
+mod job_kinds;
 mod serve;
 mod transfer;
 
@@ -39,7 +40,7 @@ pub(crate) struct Args {
 pub(crate) enum Command {
     /// Runs Roster: every role in one process (default), or one role.
     Serve {
-        /// all, gateway, identity or tenants.
+        /// all, gateway, identity, tenants or jobs.
         #[arg(default_value = "all")]
         role: serve::Role,
     },
@@ -52,6 +53,9 @@ pub(crate) enum Command {
     /// Administers a tenant's users: lifecycle, legal hold, local users.
     #[command(subcommand)]
     Users(cli::users::UsersCommand),
+    /// Lists, shows, retries and cancels a tenant's jobs (delayed deactivations, log purges).
+    #[command(subcommand)]
+    Jobs(cli::jobs::JobsCommand),
     /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
     ///
     /// To restore: stop roster, unpack the archive into an empty directory
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
             Some(Command::Tenant(cmd)) => cli::tenant(&args, &env, cmd).await,
             Some(Command::Provider(cmd)) => cli::provider(&args, &env, cmd).await,
             Some(Command::Users(cmd)) => cli::users::users(&args, &env, cmd).await,
+            Some(Command::Jobs(cmd)) => cli::jobs::jobs(&args, &env, cmd).await,
             Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
             Some(Command::Export { tenant, out }) => {
                 transfer::export(&args, &env, tenant, out.as_deref()).await
