@@ -34,6 +34,7 @@ mod embedded;
 mod groups;
 mod harness;
 mod isolation;
+mod jobs;
 mod members;
 mod providers;
 mod tenants;

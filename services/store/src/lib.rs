@@ -46,7 +46,6 @@ pub use tenant::lifecycle::{AdminUserFilter, DueChange, LifecycleUpdate, Provide
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
 pub use tenant::queue::{ClaimedJob, FailedAttempt, backoff_secs};
 pub use tenant::retention::{PurgeCounts, SYNC_LOG_RETENTION_DAYS};
-#[cfg(feature = "test-clock")]
 pub use tenant::test_hooks::CLOCK_OFFSET;
 pub use transfer::{EmbeddedSnapshot, StoredGroup, StoredMembership, StoredUser};
 

@@ -730,6 +730,5 @@ pub(crate) mod lifecycle;
 pub(crate) mod logs;
 pub(crate) mod queue;
 pub(crate) mod retention;
-#[cfg(feature = "test-clock")]
 pub(crate) mod test_hooks;
 mod transfer;

@@ -1,6 +1,10 @@
 //! Knobs of test builds (the `test-clock` feature) kept in the tenant's
 //! `test_hooks` table: the shift of the tenant's clock and injected job faults.
-//! Production builds do not compile this module.
+//!
+//! Only test code calls these. Writing a hook is harmless in any build: production
+//! builds never read the table (`Dialect::tenant_now` ignores it, and reading a hook
+//! back is compiled only with the feature), so a store test can shift the clock and
+//! see whether the build honours it.
 
 use super::{Inner, TenantTx};
 use crate::StoreError;
@@ -56,6 +60,7 @@ impl TenantTx {
     }
 
     /// Returns a test hook's value, locked until the transaction ends; 0 when unset.
+    #[cfg(feature = "test-clock")]
     pub async fn test_hook(&mut self, name: &str) -> Result<i64, StoreError> {
         let sql = format!(
             "SELECT value FROM test_hooks WHERE name = $1{lock}",
