@@ -255,3 +255,132 @@ async fn cancelling_a_pending_deactivation_keeps_the_user_blocked() {
     assert!(!unknown.status.success());
     assert!(unknown.stderr.contains("not found"), "{}", unknown.stderr);
 }
+
+#[tokio::test]
+async fn the_jobs_api_answers_with_precise_status_codes() {
+    use roster_proto::jobs::v1 as pb;
+    use roster_proto::jobs::v1::jobs_service_client::JobsServiceClient;
+
+    let f = fixture_with(jobs_options(), "basic").await;
+    let channel = tonic::transport::Endpoint::from_shared(f.roster.admin_url().to_owned())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let mut client = JobsServiceClient::new(channel);
+    let token = std::fs::read_to_string(f.roster.data_dir().join("operator.token")).expect("token");
+    let token = token.trim().to_owned();
+    let list = |tenant: &str| pb::ListJobsRequest {
+        tenant: tenant.to_owned(),
+        ..Default::default()
+    };
+    assert_eq!(
+        refused(client.list_jobs(tonic::Request::new(list(&f.slug))).await),
+        tonic::Code::Unauthenticated
+    );
+    assert_eq!(
+        refused(
+            client
+                .list_jobs(authorized_request_for(&token, list("no-such-tenant")))
+                .await
+        ),
+        tonic::Code::NotFound
+    );
+    let page = client
+        .list_jobs(authorized_request_for(&token, list(&f.slug)))
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(page.total, 1, "the seeded daily purge");
+    let purge = page.jobs[0].clone();
+    assert_eq!(purge.state, pb::JobState::Pending as i32);
+    let action = |id: &str| pb::JobActionRequest {
+        tenant: f.slug.clone(),
+        id: id.to_owned(),
+    };
+    assert_eq!(
+        refused(
+            client
+                .retry_job(authorized_request_for(&token, action(&purge.id)))
+                .await
+        ),
+        tonic::Code::FailedPrecondition
+    );
+    assert_eq!(
+        refused(
+            client
+                .get_job(authorized_request_for(
+                    &token,
+                    pb::GetJobRequest {
+                        tenant: f.slug.clone(),
+                        id: "not-an-id".into()
+                    }
+                ))
+                .await
+        ),
+        tonic::Code::InvalidArgument
+    );
+    assert_eq!(
+        refused(
+            client
+                .cancel_job(authorized_request_for(
+                    &token,
+                    action(&uuid::Uuid::new_v4().to_string())
+                ))
+                .await
+        ),
+        tonic::Code::NotFound
+    );
+    let cancelled = client
+        .cancel_job(authorized_request_for(&token, action(&purge.id)))
+        .await
+        .expect("cancel")
+        .into_inner()
+        .job
+        .expect("job");
+    assert_eq!(cancelled.state, pb::JobState::Cancelled as i32);
+    assert_eq!(
+        refused(
+            client
+                .cancel_job(authorized_request_for(&token, action(&purge.id)))
+                .await
+        ),
+        tonic::Code::FailedPrecondition
+    );
+    let retried = client
+        .retry_job(authorized_request_for(&token, action(&purge.id)))
+        .await
+        .expect("retry")
+        .into_inner()
+        .job
+        .expect("job");
+    assert_eq!(retried.state, pb::JobState::Pending as i32);
+    let bad_state = pb::ListJobsRequest {
+        tenant: f.slug.clone(),
+        state: 99,
+        ..Default::default()
+    };
+    assert_eq!(
+        refused(
+            client
+                .list_jobs(authorized_request_for(&token, bad_state))
+                .await
+        ),
+        tonic::Code::InvalidArgument
+    );
+}
+
+/// Returns `message` as a request carrying the operator token.
+fn authorized_request_for<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    request
+}
+
+/// Returns the code of a refused call.
+fn refused<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>) -> tonic::Code {
+    result.expect_err("refused").code()
+}

@@ -1,13 +1,8 @@
 //! The tenant job queue: claims and leases, fenced completion, backoff and failure, admin
-//! retry and cancel, unique keys, listings, the control schema's next-due hints, and the
-//! retention purge's 90-day boundary.
+//! retry and cancel, unique keys and listings.
 
-use std::time::Duration;
-
-use roster_core::{ProviderId, TenantId, UserId};
-use roster_store::{
-    ActorKind, AuditEntry, ClaimedJob, FailedAttempt, JobFilter, JobState, NewJob, Store, SyncEntry,
-};
+use roster_core::{TenantId, UserId};
+use roster_store::{ClaimedJob, FailedAttempt, JobFilter, JobState, NewJob, Store};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -20,8 +15,6 @@ conformance!(
     retry_and_cancel_follow_the_job_state,
     unique_keys_allow_one_live_job,
     listings_filter_and_page_newest_first,
-    hints_are_compare_and_set,
-    the_purge_removes_what_is_older_than_its_retention,
 );
 
 fn new_job(kind: &str, key: Option<&str>, delay_secs: i64, max_attempts: i32) -> NewJob {
@@ -304,118 +297,6 @@ async fn listings_filter_and_page_newest_first(store: &Store) -> anyhow::Result<
         ..JobFilter::default()
     };
     assert_eq!(tx.list_jobs(&failed, 0, 10).await?.0, 0);
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn hints_are_compare_and_set(store: &Store) -> anyhow::Result<()> {
-    let tenant = active_tenant(store).await?;
-    assert_eq!(store.job_hint_version(&tenant).await?, None);
-    store.note_job_due(&tenant, Duration::ZERO).await?;
-    let due = store.due_tenants(100).await?;
-    let hint = due.iter().find(|d| d.tenant == tenant).expect("due now");
-    let read = Some(hint.version);
-    // A job noted after the read bumps the version: the stale write is refused.
-    store.note_job_due(&tenant, Duration::from_secs(60)).await?;
-    assert!(!store.settle_job_hint(&tenant, read, None).await?);
-    assert!(
-        store
-            .due_tenants(100)
-            .await?
-            .iter()
-            .any(|d| d.tenant == tenant)
-    );
-    let current = store.job_hint_version(&tenant).await?;
-    assert!(
-        store
-            .settle_job_hint(&tenant, current, Some(Duration::from_secs(3600)))
-            .await?
-    );
-    assert!(
-        !store
-            .due_tenants(100)
-            .await?
-            .iter()
-            .any(|d| d.tenant == tenant)
-    );
-    let current = store.job_hint_version(&tenant).await?;
-    assert!(
-        store.settle_job_hint(&tenant, current, None).await?,
-        "deleted"
-    );
-    assert_eq!(store.job_hint_version(&tenant).await?, None);
-    // No hint read: only inserted while there is still none.
-    assert!(
-        store
-            .settle_job_hint(&tenant, None, Some(Duration::ZERO))
-            .await?
-    );
-    assert!(
-        store
-            .due_tenants(100)
-            .await?
-            .iter()
-            .any(|d| d.tenant == tenant)
-    );
-    Ok(())
-}
-
-async fn the_purge_removes_what_is_older_than_its_retention(store: &Store) -> anyhow::Result<()> {
-    let tenant = active_tenant(store).await?;
-    let mut tx = store.begin(&tenant).await?;
-    let start = tx.tenant_now().await?;
-    tx.shift_clock(0).await?;
-    tx.append_sync_log(&[SyncEntry {
-        provider_id: ProviderId::generate(),
-        user_id: UserId::generate(),
-        user_name: "old@example.test".to_owned(),
-        change_type: "created".to_owned(),
-        attribute: "userName".to_owned(),
-        old_value: None,
-        new_value: Some("old@example.test".to_owned()),
-    }])
-    .await?;
-    tx.append_audit(&AuditEntry {
-        id: Uuid::now_v7(),
-        actor_kind: ActorKind::System,
-        actor: "roster".to_owned(),
-        event: "user added".to_owned(),
-        target_kind: None,
-        target_id: None,
-        target_name: None,
-        details: json!({}),
-    })
-    .await?;
-    tx.commit().await?;
-
-    let mut tx = store.begin(&tenant).await?;
-    tx.shift_clock(90 * 86_400 - 60).await?;
-    if tx.tenant_now().await? - start < time::Duration::days(89) {
-        eprintln!("not applicable: this build cannot shift the tenant clock (test-clock feature)");
-        return Ok(());
-    }
-    let counts = tx.purge_expired_logs(365).await?;
-    assert_eq!(
-        (counts.sync_log, counts.audit_log),
-        (0, 0),
-        "89 days 23:59 old"
-    );
-    tx.shift_clock(120).await?;
-    let counts = tx.purge_expired_logs(365).await?;
-    assert_eq!(
-        (
-            counts.sync_log,
-            counts.provisioning_errors,
-            counts.audit_log
-        ),
-        (1, 0, 0)
-    );
-    let counts = tx.purge_expired_logs(30).await?;
-    assert_eq!(
-        (counts.sync_log, counts.audit_log),
-        (0, 1),
-        "the audit log's own retention"
-    );
     tx.commit().await?;
     Ok(())
 }

@@ -34,6 +34,7 @@ mod embedded;
 mod groups;
 mod harness;
 mod isolation;
+mod job_hints;
 mod jobs;
 mod members;
 mod providers;
