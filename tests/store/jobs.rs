@@ -77,12 +77,12 @@ async fn claims_due_jobs_once_and_fences_completion(store: &Store) -> anyhow::Re
     let mut mine_not = job.clone();
     mine_not.lease_owner = "w2".to_owned();
     let mut tx = store.begin(&tenant).await?;
-    assert!(!tx.lock_claimed_job(&mine_not).await?);
+    assert!(!tx.holds_claimed_job(&mine_not).await?);
     assert!(!tx.complete_claimed_job(&mine_not, "x").await?);
     let mut stale = job.clone();
     stale.attempt = 0;
-    assert!(!tx.lock_claimed_job(&stale).await?);
-    assert!(tx.lock_claimed_job(job).await?);
+    assert!(!tx.holds_claimed_job(&stale).await?);
+    assert!(tx.holds_claimed_job(job).await?);
     assert!(tx.complete_claimed_job(job, "deactivated").await?);
     tx.commit().await?;
 
@@ -222,7 +222,7 @@ async fn retry_and_cancel_follow_the_job_state(store: &Store) -> anyhow::Result<
     assert_eq!(cancelled.state, JobState::Cancelled);
     assert!(tx.cancel_job(job.id).await?.is_none(), "not twice");
     assert!(
-        !tx.lock_claimed_job(&again).await?,
+        !tx.holds_claimed_job(&again).await?,
         "the running attempt is fenced"
     );
     tx.commit().await?;

@@ -224,8 +224,8 @@ impl Worker {
         }
     }
 
-    /// The attempt itself: the job's row locked and checked, the handler's effect, the
-    /// completion, one commit.
+    /// The attempt itself: the lease checked, the handler's effect, the fenced completion,
+    /// one commit (a completion that finds the job lost rolls the effect back).
     async fn attempt(&self, tenant: &TenantId, job: &ClaimedJob) -> Result<String, AttemptError> {
         if job.attempt > job.max_attempts {
             return Err(JobsError::permanent(format!(
@@ -249,7 +249,7 @@ impl Worker {
             return Err(JobsError::handler("injected fault: this attempt fails").into());
         }
         let mut tx = self.store.begin(tenant).await?;
-        if !tx.lock_claimed_job(job).await? {
+        if !tx.holds_claimed_job(job).await? {
             return Err(AttemptError::Fenced);
         }
         let outcome = handler.run(&mut tx, job).await?;

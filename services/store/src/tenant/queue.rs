@@ -150,28 +150,31 @@ impl TenantTx {
         Ok(n == 1)
     }
 
-    /// Locks the job's row and checks that this attempt still holds it (running, leased to
-    /// its owner, same attempt number). Call it first in the transaction that runs the job's
-    /// effect; when false, roll back.
-    pub async fn lock_claimed_job(&mut self, job: &ClaimedJob) -> Result<bool, StoreError> {
-        let sql = format!(
-            "SELECT id FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2 \
-             AND attempts = $3{lock}",
-            lock = self.dialect().for_update(),
-        );
+    /// Checks that this attempt still holds the job (running, leased to its owner, same
+    /// attempt number), so a worker skips the effect of a job it lost. It takes no lock: the
+    /// fence that counts is [`Self::complete_claimed_job`], the last statement of the effect's
+    /// transaction. Locking the job row only then keeps one lock order, subject (a user)
+    /// before job, with SCIM writes that lock a user and then cancel its job, so the two
+    /// never deadlock.
+    pub async fn holds_claimed_job(&mut self, job: &ClaimedJob) -> Result<bool, StoreError> {
         let found: Option<Uuid> = on_tenant!(self, tx => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(job.id)
-                .bind(&job.lease_owner)
-                .bind(job.attempt)
-                .fetch_optional(&mut **tx)
-                .await
+            sqlx::query_scalar(
+                "SELECT id FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2 \
+                 AND attempts = $3",
+            )
+            .bind(job.id)
+            .bind(&job.lease_owner)
+            .bind(job.attempt)
+            .fetch_optional(&mut **tx)
+            .await
         })?;
         Ok(found.is_some())
     }
 
-    /// Marks a claimed job `succeeded` with its outcome, fenced like [`Self::lock_claimed_job`];
-    /// false (nothing written) when the attempt no longer holds it.
+    /// Marks a claimed job `succeeded` with its outcome, in the transaction of its effect, only
+    /// if this attempt still holds it (running, leased to its owner, same attempt number); the
+    /// update locks the row until commit. False (nothing written) when the attempt lost the
+    /// job: roll the effect back.
     pub async fn complete_claimed_job(
         &mut self,
         job: &ClaimedJob,
@@ -196,7 +199,7 @@ impl TenantTx {
         Ok(n == 1)
     }
 
-    /// Records a failed attempt, fenced like [`Self::lock_claimed_job`]: the job is pending
+    /// Records a failed attempt, fenced like [`Self::complete_claimed_job`]: the job is pending
     /// again after [`backoff_secs`], or `failed` when that was its last attempt or the
     /// failure is `permanent` (retrying cannot help, e.g. no handler knows its kind).
     pub async fn fail_claimed_job(
