@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roster_core::TenantId;
-use roster_store::{ActorKind, AuditEntry, JobFilter, JobRecord, Store, StoreError};
+use roster_store::{ActorKind, AuditEntry, JobFilter, JobRecord, JobState, Store, StoreError};
 use serde_json::json;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -97,7 +97,8 @@ impl JobsAdmin {
     }
 
     /// Cancels a pending or running job, lets its kind's handler tidy its subject, and
-    /// audits it, all in one transaction.
+    /// audits it, all in one transaction. The handler runs before the job row is updated, so
+    /// this takes its locks in the order SCIM writes and the worker do (subject, then job).
     pub async fn cancel(
         &self,
         tenant: &TenantId,
@@ -105,12 +106,24 @@ impl JobsAdmin {
         actor: &str,
     ) -> Result<JobRecord, JobsError> {
         let mut tx = self.store.begin(tenant).await?;
+        let Some(live) = tx.job(id, false).await? else {
+            return Err(JobsError::NotFound { id: id.to_string() });
+        };
+        if !matches!(live.state, JobState::Pending | JobState::Running) {
+            return Err(JobsError::WrongState {
+                id: id.to_string(),
+                state: live.state,
+                action: "cancelled",
+                allowed: "pending or running",
+            });
+        }
+        if let Some(handler) = self.handlers.get(&live.kind) {
+            handler.on_cancel(&mut tx, &live, actor).await?;
+        }
         let Some(job) = tx.cancel_job(id).await? else {
+            // It finished meanwhile; dropping the transaction undoes the handler's changes.
             return Err(wrong_state(&mut tx, id, "cancelled", "pending or running").await);
         };
-        if let Some(handler) = self.handlers.get(&job.kind) {
-            handler.on_cancel(&mut tx, &job, actor).await?;
-        }
         audit(&mut tx, actor, "job cancelled", &job).await?;
         tx.commit().await?;
         Ok(job)

@@ -24,8 +24,9 @@ pub trait JobHandler: Send + Sync + 'static {
     fn run<'a>(&'a self, tx: &'a mut TenantTx, job: &'a ClaimedJob) -> HandlerFuture<'a, String>;
 
     /// Called inside the transaction that cancels a pending or running job of this kind
-    /// through the admin API (`actor` names the operator), to leave the job's subject
-    /// consistent. Does nothing unless overridden.
+    /// through the admin API (`actor` names the operator), before the job row is updated, to
+    /// leave the job's subject consistent; the transaction is rolled back if the job finished
+    /// meanwhile. Does nothing unless overridden.
     fn on_cancel<'a>(
         &'a self,
         tx: &'a mut TenantTx,
