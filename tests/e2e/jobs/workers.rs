@@ -254,3 +254,36 @@ async fn a_worker_process_killed_around_its_commit_is_covered_by_the_other() {
         workers[dead[0]] = JobsProcess::start(&f.roster).await;
     }
 }
+
+#[tokio::test]
+async fn the_sweep_rebuilds_a_lost_hint() {
+    // The hint lives in the control schema; this test edits it directly, on PostgreSQL.
+    if !runs_on(Backend::Postgres) {
+        return;
+    }
+    let f = fixture_with(
+        jobs_options().env("ROSTER_JOBS__SWEEP_INTERVAL_SECS", "1"),
+        "basic",
+    )
+    .await;
+    set_delay(&f, "30s").await;
+    let id = create_user(&f.scim, &user_body("lost-hint@example.com")).await;
+    set_active(&f, &id, false).await;
+    // A crash between the tenant's commit and its hint: the job is due, no hint says so.
+    let db = TenantDb::open(&f).await;
+    let TenantDb::Postgres { pool, schema } = &db else {
+        unreachable!("guarded by runs_on(Postgres)");
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {schema}.test_hooks (name, value) VALUES ('clock_offset_secs', 31)"
+    )))
+    .execute(pool)
+    .await
+    .expect("shift the clock without a hint");
+    sqlx::query("DELETE FROM control.job_hints")
+        .execute(pool)
+        .await
+        .expect("lose the hint");
+    wait_for_state(&f, &id, "deactivated").await;
+    assert_eq!(db.audit_count("user deactivated", &id).await, 1);
+}
