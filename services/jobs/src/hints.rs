@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use roster_core::TenantId;
 use roster_store::Store;
+use tokio_util::sync::CancellationToken;
 
 use crate::JobsError;
 
@@ -33,11 +34,14 @@ pub(crate) async fn settle(store: &Store, tenant: &TenantId) -> Result<(), JobsE
     Ok(())
 }
 
-/// Rebuilds every tenant's hint from its jobs.
-pub(crate) async fn sweep(store: &Store) -> Result<usize, JobsError> {
+/// Rebuilds every tenant's hint from its jobs; stops early when `shutdown` is cancelled.
+pub(crate) async fn sweep(store: &Store, shutdown: &CancellationToken) -> Result<usize, JobsError> {
     let tenants = store.list_tenants().await?;
     let mut settled = 0;
     for tenant in tenants {
+        if shutdown.is_cancelled() {
+            break;
+        }
         if tenant.state == roster_store::TenantState::Provisioning {
             continue;
         }

@@ -119,7 +119,7 @@ impl Worker {
 
     async fn sweep_loop(&self, shutdown: CancellationToken) {
         loop {
-            match hints::sweep(&self.store).await {
+            match hints::sweep(&self.store, &shutdown).await {
                 Ok(n) => tracing::debug!(tenants = n, "hint sweep done"),
                 Err(err) => {
                     tracing::warn!(error = %roster_runtime::grpc::error_chain(&err), "hint sweep failed");
