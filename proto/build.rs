@@ -10,6 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "roster/identity/v1/identity.proto",
         "roster/identity/v1/admin.proto",
         "roster/identity/v1/logs.proto",
+        "roster/jobs/v1/jobs.proto",
+        "roster/testhooks/v1/testhooks.proto",
     ];
     let descriptors = protox::compile(files, ["."])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -14,4 +14,4 @@ mod server;
 
 pub use clients::ServiceClients;
 pub use ratelimit::RateLimiter;
-pub use server::{GatewayState, router, serve};
+pub use server::{ExtraMetrics, GatewayState, router, serve};

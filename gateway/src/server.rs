@@ -36,6 +36,25 @@ pub struct GatewayState {
     pub(crate) reports_in_flight: Arc<tokio::sync::Semaphore>,
     request_timeout: Duration,
     ready: Arc<AtomicBool>,
+    /// Counters of other parts of this process, appended to `/metrics` (the job worker's).
+    extra_metrics: Option<ExtraMetrics>,
+}
+
+/// Renders counters that other parts of the same process keep, in the Prometheus text format.
+#[derive(Clone)]
+pub struct ExtraMetrics(Arc<dyn Fn() -> String + Send + Sync>);
+
+impl ExtraMetrics {
+    /// Wraps a renderer.
+    pub fn new(render: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Self(Arc::new(render))
+    }
+}
+
+impl std::fmt::Debug for ExtraMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExtraMetrics")
+    }
 }
 
 impl GatewayState {
@@ -65,7 +84,15 @@ impl GatewayState {
             )),
             request_timeout: Duration::from_secs(config.gateway.request_timeout_secs),
             ready: Arc::new(AtomicBool::new(true)),
+            extra_metrics: None,
         })
+    }
+
+    /// Returns the state with `extra` appended to every `/metrics` answer (counters of other
+    /// roles running in this process).
+    pub fn with_extra_metrics(mut self, extra: ExtraMetrics) -> Self {
+        self.extra_metrics = Some(extra);
+        self
     }
 }
 
@@ -138,7 +165,11 @@ async fn readyz(State(state): State<GatewayState>) -> Response {
 }
 
 async fn metrics(State(state): State<GatewayState>) -> String {
-    state.metrics.render()
+    let mut text = state.metrics.render();
+    if let Some(extra) = &state.extra_metrics {
+        text.push_str(&(extra.0)());
+    }
+    text
 }
 
 /// Counts every response, and answers a SCIM 503 for a request that outlives

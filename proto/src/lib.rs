@@ -19,6 +19,24 @@ pub mod identity {
     }
 }
 
+/// Durable scheduled work.
+pub mod jobs {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs, clippy::all)]
+        tonic::include_proto!("roster.jobs.v1");
+    }
+}
+
+/// Test-build hooks: the tenant clock shift and injected job faults.
+pub mod testhooks {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs, clippy::all)]
+        tonic::include_proto!("roster.testhooks.v1");
+    }
+}
+
 /// The encoded `FileDescriptorSet` of every Roster proto, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/roster_descriptor.bin"));

@@ -12,6 +12,7 @@ mod errors;
 mod grpc;
 mod hosts;
 mod isolation;
+mod jobs;
 mod lifecycle;
 mod logs;
 mod okta;

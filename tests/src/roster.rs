@@ -449,8 +449,9 @@ impl Roster {
             // A new process (or restart) may have a new certificate and new ports.
             self.http = trusting_only(&self.ca_cert_path())?;
             self.gateway_url = gateway_url;
-            self.admin_url = admin_url;
         }
+        // The admin listener may move on a restart even when the gateway's port is fixed.
+        self.admin_url = admin_url;
         let response = self
             .http
             .get(format!("{}/readyz", self.gateway_url))

@@ -34,6 +34,8 @@ mod embedded;
 mod groups;
 mod harness;
 mod isolation;
+mod job_hints;
+mod jobs;
 mod logs;
 mod members;
 mod providers;

@@ -3,6 +3,7 @@
 //! server's gRPC API. Nothing else lives here.
 
 mod cli;
+mod job_kinds;
 mod serve;
 mod transfer;
 
@@ -39,7 +40,7 @@ pub(crate) struct Args {
 pub(crate) enum Command {
     /// Runs Roster: every role in one process (default), or one role.
     Serve {
-        /// all, gateway, identity or tenants.
+        /// all, gateway, identity, tenants or jobs.
         #[arg(default_value = "all")]
         role: serve::Role,
     },
@@ -58,6 +59,9 @@ pub(crate) enum Command {
     ProvisioningErrors(cli::logs::ErrorsArgs),
     /// Reads a tenant's audit log.
     AuditLog(cli::logs::AuditArgs),
+    /// Lists, shows, retries and cancels a tenant's jobs (delayed deactivations, log purges).
+    #[command(subcommand)]
+    Jobs(cli::jobs::JobsCommand),
     /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
     ///
     /// To restore: stop roster, unpack the archive into an empty directory
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
                 cli::logs::provisioning_errors(&args, &env, cmd).await
             }
             Some(Command::AuditLog(cmd)) => cli::logs::audit_log(&args, &env, cmd).await,
+            Some(Command::Jobs(cmd)) => cli::jobs::jobs(&args, &env, cmd).await,
             Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
             Some(Command::Export { tenant, out }) => {
                 transfer::export(&args, &env, tenant, out.as_deref()).await

@@ -3,15 +3,21 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use roster_identity::grpc::{IdentityGrpc, LogsGrpc, UserAdminGrpc};
+use roster_jobs::admin::JobsAdmin;
+use roster_jobs::grpc::JobsGrpc;
+use roster_jobs::worker::{Worker, WorkerConfig};
 use roster_runtime::auth::{Authority, load_or_create_secret_file, write_private_file};
 use roster_runtime::grpc::{auth_interceptor, bind};
 use roster_runtime::{Config, shutdown, telemetry, tls};
 use roster_store::{Store, StoreOptions};
 use roster_tenants::grpc::TenantsGrpc;
 use secrecy::ExposeSecret;
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::Args;
@@ -27,6 +33,8 @@ pub(crate) enum Role {
     Identity,
     /// The tenants gRPC service (control plane) only.
     Tenants,
+    /// The job worker and the jobs admin gRPC service only.
+    Jobs,
 }
 
 impl Role {
@@ -36,7 +44,11 @@ impl Role {
             Self::Gateway => "gateway",
             Self::Identity => "identity",
             Self::Tenants => "tenants",
+            Self::Jobs => "jobs",
         }
+    }
+    fn runs_jobs(self) -> bool {
+        matches!(self, Self::All | Self::Jobs)
     }
     fn serves_grpc(self) -> bool {
         self != Self::Gateway
@@ -88,7 +100,25 @@ pub(crate) async fn run(
         let addr = dialable(listener.local_addr()?);
         admin_addr = Some(addr);
         endpoints.insert("admin".into(), format!("http://{addr}").into());
-        let routes = grpc_routes(role, &config, store, &authority).await?;
+        // Poked when this process schedules a job, so its own worker looks at once.
+        let jobs_due = Arc::new(Notify::new());
+        let routes = grpc_routes(role, &config, store.clone(), &authority, &jobs_due).await?;
+        if role.runs_jobs() {
+            let worker = Worker::new(
+                store,
+                crate::job_kinds::handlers(&config),
+                worker_config(&config),
+                jobs_due,
+            );
+            let token = shutdown.clone();
+            tasks.spawn(async move {
+                let result = worker.run(token).await;
+                (
+                    "jobs",
+                    result.map_err(|err| anyhow::anyhow!(roster_runtime::grpc::error_chain(&err))),
+                )
+            });
+        }
         let token = shutdown.clone();
         let grpc_authority = authority.clone();
         tasks.spawn(async move {
@@ -114,7 +144,13 @@ pub(crate) async fn run(
             &identity_url,
             authority.gateway_credential(),
         )?;
-        let state = roster_gateway::GatewayState::new(&config, clients)?;
+        let mut state = roster_gateway::GatewayState::new(&config, clients)?;
+        if role.runs_jobs() {
+            // The job worker runs in this process: its counters join the gateway's.
+            state = state.with_extra_metrics(roster_gateway::ExtraMetrics::new(
+                roster_jobs::metrics::render,
+            ));
+        }
         let configured = config
             .gateway
             .tls_cert
@@ -189,11 +225,22 @@ async fn connect_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The worker settings from the `jobs` section.
+fn worker_config(config: &Config) -> WorkerConfig {
+    WorkerConfig {
+        poll_interval: Duration::from_millis(config.jobs.poll_interval_ms),
+        lease_secs: i64::try_from(config.jobs.lease_secs).unwrap_or(30),
+        batch_size: i64::from(config.jobs.batch_size),
+        sweep_interval: Duration::from_secs(config.jobs.sweep_interval_secs),
+    }
+}
+
 async fn grpc_routes(
     role: Role,
     config: &Config,
     store: Store,
     authority: &Authority,
+    jobs_due: &Arc<Notify>,
 ) -> anyhow::Result<tonic::service::Routes> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut routes = tonic::service::Routes::new(health);
@@ -213,8 +260,32 @@ async fn grpc_routes(
             interceptor.clone(),
         ));
     }
+    if role.runs_jobs() {
+        let admin = JobsAdmin::new(
+            store.clone(),
+            crate::job_kinds::handlers(config),
+            jobs_due.clone(),
+        );
+        let server = JobsGrpc::new(admin).into_server();
+        reporter
+            .set_serving::<roster_proto::jobs::v1::jobs_service_server::JobsServiceServer<JobsGrpc>>()
+            .await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            server,
+            interceptor.clone(),
+        ));
+        #[cfg(feature = "test-clock")]
+        {
+            use roster_jobs::grpc::testhooks::TestHooksGrpc;
+            let hooks = TestHooksGrpc::new(store.clone(), jobs_due.clone()).into_server();
+            routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+                hooks,
+                interceptor.clone(),
+            ));
+        }
+    }
     if matches!(role, Role::All | Role::Identity) {
-        let identity = roster_identity::Identity::new(store);
+        let identity = roster_identity::Identity::new(store).with_job_wakeup(jobs_due.clone());
         let server = IdentityGrpc::new(identity.clone()).into_server();
         reporter.set_serving::<roster_proto::identity::v1::identity_service_server::IdentityServiceServer<IdentityGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(

@@ -34,6 +34,8 @@ pub struct Config {
     pub services: ServicesConfig,
     /// Logs and traces.
     pub telemetry: TelemetryConfig,
+    /// The job worker.
+    pub jobs: JobsConfig,
 }
 
 /// Database settings.
@@ -124,6 +126,23 @@ pub struct TelemetryConfig {
     pub otlp_endpoint: Option<String>,
 }
 
+/// Job worker settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Milliseconds between two polls of the next-due hints (a scheduled job also wakes the
+    /// worker of its process at once).
+    pub poll_interval_ms: u64,
+    /// Seconds a claimed job's lease lasts; a worker that dies loses its jobs after it.
+    pub lease_secs: u64,
+    /// Most jobs claimed from one tenant at a time.
+    pub batch_size: u32,
+    /// Days audit-log entries are kept (the sync log keeps 90).
+    pub audit_retention_days: u32,
+    /// Seconds between two rebuilds of every tenant's next-due hint.
+    pub sweep_interval_secs: u64,
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -144,6 +163,19 @@ impl Default for Config {
             admin: AdminConfig::default(),
             services: ServicesConfig::default(),
             telemetry: TelemetryConfig::default(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
+            lease_secs: 30,
+            batch_size: 50,
+            audit_retention_days: 365,
+            sweep_interval_secs: 300,
         }
     }
 }
@@ -271,6 +303,21 @@ impl Config {
         }
         if self.database.acquire_timeout_secs == 0 {
             problems.push("database.acquire_timeout_secs must be at least 1".to_owned());
+        }
+        if self.jobs.poll_interval_ms < 10 {
+            problems.push("jobs.poll_interval_ms must be at least 10".to_owned());
+        }
+        if !(1..=3600).contains(&self.jobs.lease_secs) {
+            problems.push("jobs.lease_secs must be between 1 and 3600".to_owned());
+        }
+        if !(1..=1000).contains(&self.jobs.batch_size) {
+            problems.push("jobs.batch_size must be between 1 and 1000".to_owned());
+        }
+        if self.jobs.audit_retention_days == 0 {
+            problems.push("jobs.audit_retention_days must be at least 1".to_owned());
+        }
+        if self.jobs.sweep_interval_secs == 0 {
+            problems.push("jobs.sweep_interval_secs must be at least 1".to_owned());
         }
         if problems.is_empty() {
             Ok(())
@@ -448,6 +495,26 @@ pub const OPTIONS: &[ConfigOption] = &[
     ConfigOption {
         key: "telemetry.otlp_endpoint",
         help: "OTLP gRPC endpoint for traces (also OTEL_EXPORTER_OTLP_ENDPOINT) [unset]",
+    },
+    ConfigOption {
+        key: "jobs.poll_interval_ms",
+        help: "how often the job worker looks for due work (scheduling wakes it too) [1000]",
+    },
+    ConfigOption {
+        key: "jobs.lease_secs",
+        help: "lease of a running job; a dead worker's jobs run again after it [30]",
+    },
+    ConfigOption {
+        key: "jobs.batch_size",
+        help: "most jobs a worker claims from one tenant at a time [50]",
+    },
+    ConfigOption {
+        key: "jobs.audit_retention_days",
+        help: "days audit-log entries are kept by the daily purge (sync log: 90) [365]",
+    },
+    ConfigOption {
+        key: "jobs.sweep_interval_secs",
+        help: "how often every tenant's next-due hint is rebuilt from its jobs [300]",
     },
 ];
 

@@ -473,6 +473,6 @@ impl Store {
     }
 }
 
-mod jobs;
+pub(crate) mod jobs;
 mod outbox;
 mod transfer;

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use roster_core::TenantId;
 
+pub use control::jobs::DueTenant;
 pub use error::StoreError;
 pub use records::{
     CredentialKind, GroupCondition, GroupRecord, LOCAL_PROVIDER, LifecycleRecord, MemberRecord,
@@ -39,6 +40,7 @@ pub use records::{
     TenantState, UserCondition, UserRecord, UserState,
 };
 pub use tenant::TenantTx;
+pub use tenant::job_admin::{JobFilter, JobRecord, JobState};
 pub use tenant::jobs::NewJob;
 pub use tenant::lifecycle::{AdminUserFilter, DueChange, LifecycleUpdate, ProviderSettings};
 pub use tenant::log_queries::{
@@ -46,6 +48,9 @@ pub use tenant::log_queries::{
     ProvisioningErrorQuery, ProvisioningErrorRecord, SyncLogQuery, SyncLogRecord, SyncLogSort,
 };
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
+pub use tenant::queue::{ClaimedJob, FailedAttempt, backoff_secs};
+pub use tenant::retention::{PurgeCounts, SYNC_LOG_RETENTION_DAYS};
+pub use tenant::test_hooks::CLOCK_OFFSET;
 pub use transfer::{
     EmbeddedSnapshot, StoredAuditEntry, StoredGroup, StoredJob, StoredMembership,
     StoredProviderSettings, StoredProvisioningError, StoredSyncEntry, StoredUser,
@@ -136,6 +141,15 @@ impl Dialect {
                     "COALESCE((SELECT value FROM test_hooks WHERE name = 'clock_offset_secs'), 0)";
                 format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ({shift} + {param}) || ' seconds')")
             }
+        }
+    }
+
+    /// Locks the selected rows, skipping rows another transaction holds, so concurrent
+    /// workers claim disjoint jobs. On SQLite the transaction holds the write lock.
+    pub(crate) fn for_update_skip_locked(self) -> &'static str {
+        match self {
+            Self::Postgres => " FOR UPDATE SKIP LOCKED",
+            Self::Sqlite => "",
         }
     }
 

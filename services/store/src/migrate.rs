@@ -26,6 +26,11 @@ pub(crate) const CONTROL_POSTGRES: &[Migration] = &[
         name: "0002_job_hints",
         sql: include_str!("../migrations/control/postgres/0002_job_hints.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_job_hint_versions",
+        sql: include_str!("../migrations/control/postgres/0003_job_hint_versions.sql"),
+    },
 ];
 
 /// Tenant-schema migrations (PostgreSQL), in order.
@@ -53,6 +58,11 @@ pub(crate) const CONTROL_SQLITE: &[Migration] = &[
         version: 2,
         name: "0002_job_hints",
         sql: include_str!("../migrations/control/sqlite/0002_job_hints.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_job_hint_versions",
+        sql: include_str!("../migrations/control/sqlite/0003_job_hint_versions.sql"),
     },
 ];
 

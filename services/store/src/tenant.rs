@@ -739,9 +739,13 @@ fn push_group_conditions<DB>(
     }
 }
 
+pub(crate) mod job_admin;
 pub(crate) mod jobs;
 pub(crate) mod lifecycle;
 pub(crate) mod log_queries;
 pub(crate) mod logs;
+pub(crate) mod queue;
+pub(crate) mod retention;
+pub(crate) mod test_hooks;
 mod transfer;
 mod transfer_tables;
