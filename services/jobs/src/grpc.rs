@@ -6,8 +6,9 @@ pub mod testhooks;
 
 use roster_core::{ErrorKind, TenantId};
 use roster_proto::jobs::v1 as pb;
-use roster_runtime::auth::Caller;
-use roster_runtime::grpc::{caller, internal_status, record_caller, status_with_reason, timestamp};
+use roster_runtime::grpc::{
+    internal_status, require_operator, status_with_reason, tenant_not_found, timestamp,
+};
 use roster_store::{JobFilter, JobRecord, JobState, Store};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -45,20 +46,10 @@ pub(crate) async fn operator_tenant<T>(
     request: &Request<T>,
     slug: &str,
 ) -> Result<TenantId, Status> {
-    let who = caller(request)?;
-    record_caller(&who);
-    if who != Caller::Operator {
-        return Err(Status::permission_denied(
-            "this call needs the operator token",
-        ));
-    }
+    require_operator(request)?;
     match store.tenant_by_slug(slug).await {
         Ok(Some(tenant)) => Ok(tenant.id),
-        Ok(None) => Err(status_with_reason(
-            ErrorKind::NotFound,
-            format!("tenant {slug:?} not found"),
-            None,
-        )),
+        Ok(None) => Err(tenant_not_found(slug)),
         Err(err) => Err(to_status(JobsError::Store(err))),
     }
 }

@@ -83,6 +83,27 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
         .ok_or_else(|| Status::unauthenticated("missing credential"))
 }
 
+/// Refuses every caller but the operator: the check every admin RPC starts with.
+pub fn require_operator<T>(request: &Request<T>) -> Result<(), Status> {
+    let who = caller(request)?;
+    record_caller(&who);
+    match who {
+        Caller::Operator => Ok(()),
+        _ => Err(Status::permission_denied(
+            "this call needs the operator token",
+        )),
+    }
+}
+
+/// Returns the NOT_FOUND an admin RPC answers for a tenant slug that names no tenant.
+pub fn tenant_not_found(slug: &str) -> Status {
+    status_with_reason(
+        roster_core::ErrorKind::NotFound,
+        format!("tenant {slug:?} not found"),
+        None,
+    )
+}
+
 /// Returns the interceptor that refuses calls without a valid credential and
 /// records the [`Caller`] in the request's extensions.
 pub fn auth_interceptor(

@@ -3,7 +3,9 @@
 
 use roster_proto::tenants::v1 as pb;
 use roster_runtime::auth::Caller;
-use roster_runtime::grpc::{caller, internal_status, status_with_reason, timestamp};
+use roster_runtime::grpc::{
+    caller, internal_status, require_operator, status_with_reason, timestamp,
+};
 use roster_store::{CredentialKind, ProviderRecord, TenantRecord, TenantState};
 use tonic::{Request, Response, Status};
 
@@ -30,15 +32,6 @@ impl TenantsGrpc {
     /// Returns the tonic server for this service.
     pub fn into_server(self) -> pb::tenants_service_server::TenantsServiceServer<Self> {
         pb::tenants_service_server::TenantsServiceServer::new(self)
-    }
-}
-
-fn require_operator<T>(request: &Request<T>) -> Result<(), Status> {
-    match caller(request)? {
-        Caller::Operator => Ok(()),
-        _ => Err(Status::permission_denied(
-            "this call needs the operator token",
-        )),
     }
 }
 

@@ -3,8 +3,7 @@
 
 use roster_core::{ProviderId, TenantId};
 use roster_proto::identity::v1 as pb;
-use roster_runtime::auth::Caller;
-use roster_runtime::grpc::{caller, record_caller, status_with_reason, timestamp};
+use roster_runtime::grpc::{require_operator, tenant_not_found, timestamp};
 use roster_store::{AdminUserFilter, ProviderSettings, UserRecord, UserState};
 use tonic::{Request, Response, Status};
 
@@ -42,20 +41,10 @@ pub(super) async fn operator_tenant<T>(
     request: &Request<T>,
     slug: &str,
 ) -> Result<TenantId, Status> {
-    let who = caller(request)?;
-    record_caller(&who);
-    if who != Caller::Operator {
-        return Err(Status::permission_denied(
-            "this call needs the operator token",
-        ));
-    }
+    require_operator(request)?;
     match identity.store.tenant_by_slug(slug).await {
         Ok(Some(tenant)) => Ok(tenant.id),
-        Ok(None) => Err(status_with_reason(
-            roster_core::ErrorKind::NotFound,
-            format!("tenant {slug:?} not found"),
-            None,
-        )),
+        Ok(None) => Err(tenant_not_found(slug)),
         Err(err) => Err(to_status(IdentityError::Store(err))),
     }
 }
