@@ -221,6 +221,17 @@ async fn cancelling_a_pending_deactivation_keeps_the_user_blocked() {
         again.stdout
     );
     assert!(again.stderr.contains("cancelled"), "{}", again.stderr);
+    // Cancelling cleared the user's pending deactivation: a retry could only do nothing.
+    let retry = f
+        .roster
+        .cli(&["jobs", "retry", "--tenant", &f.slug, &job_id])
+        .await;
+    assert!(!retry.status.success(), "retried: {}", retry.stdout);
+    assert!(
+        retry.stderr.contains("roster users deactivate"),
+        "{}",
+        retry.stderr
+    );
 
     Hooks::of(&f.roster).await.shift_clock(&f.slug, 3600).await;
     tokio::time::sleep(std::time::Duration::from_millis(2000)).await;

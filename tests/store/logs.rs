@@ -287,6 +287,11 @@ async fn audit_outbox_is_delivered_once(store: &Store) -> anyhow::Result<()> {
             .is_empty()
     );
     drop(tx);
+    // Delivered later, the entries keep the time of the change they record.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut tx = store.begin(&tenant).await?;
+    let before_delivery = tx.tenant_now().await?;
+    drop(tx);
     assert_eq!(store.deliver_audit_outbox(&tenant).await?, 2);
     assert_eq!(store.deliver_audit_outbox(&tenant).await?, 0);
     assert!(store.tenants_with_audit_outbox().await?.is_empty());
@@ -309,6 +314,15 @@ async fn audit_outbox_is_delivered_once(store: &Store) -> anyhow::Result<()> {
             ("provider disabled", disabled.id)
         ]
     );
+    for entry in &log {
+        assert!(
+            entry.at < before_delivery - time::Duration::milliseconds(100),
+            "{} stamped {} (delivered after {})",
+            entry.event,
+            entry.at,
+            before_delivery
+        );
+    }
     // Delivering an entry again (a crash between append and removal) keeps one copy.
     tx.append_audit(&created).await?;
     tx.commit().await?;

@@ -72,6 +72,18 @@ impl JobsAdmin {
         actor: &str,
     ) -> Result<JobRecord, JobsError> {
         let mut tx = self.store.begin(tenant).await?;
+        if let Some(job) = tx.job(id, false).await?
+            && job.state == JobState::Cancelled
+            && self
+                .handlers
+                .get(&job.kind)
+                .is_some_and(|handler| !handler.retryable_after_cancel())
+        {
+            return Err(JobsError::NotRetryable {
+                id: id.to_string(),
+                hint: "schedule the work again (for a deactivation: roster users deactivate)",
+            });
+        }
         let retried = match tx.retry_job(id).await {
             Ok(retried) => retried,
             Err(StoreError::Conflict { .. }) => {

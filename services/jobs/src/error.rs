@@ -27,6 +27,14 @@ pub enum JobsError {
         /// The states it applies to.
         allowed: &'static str,
     },
+    /// A cancelled job whose cancellation tidied its subject: retrying it cannot do its work.
+    #[error("job {id} cannot be retried: cancelling it cleared what it was for; {hint}")]
+    NotRetryable {
+        /// The job.
+        id: String,
+        /// What to do instead.
+        hint: &'static str,
+    },
     /// Another live job holds the job's unique key.
     #[error("job {id} cannot be retried: another pending or running job has its key {key}")]
     KeyTaken {
@@ -81,7 +89,7 @@ impl JobsError {
         match self {
             Self::Store(err) => err.kind(),
             Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::WrongState { .. } => ErrorKind::PreconditionFailed,
+            Self::WrongState { .. } | Self::NotRetryable { .. } => ErrorKind::PreconditionFailed,
             Self::KeyTaken { .. } => ErrorKind::Conflict,
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
             Self::Handler { .. } => ErrorKind::Internal,

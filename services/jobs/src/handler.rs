@@ -36,6 +36,13 @@ pub trait JobHandler: Send + Sync + 'static {
         let _ = (tx, job, actor);
         Box::pin(async { Ok(()) })
     }
+
+    /// Whether a cancelled job of this kind may be retried. A kind whose [`Self::on_cancel`]
+    /// undid what the job was for answers false: its retry could only report that it had
+    /// nothing to do.
+    fn retryable_after_cancel(&self) -> bool {
+        true
+    }
 }
 
 /// The handlers of every kind this process runs.

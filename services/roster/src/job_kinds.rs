@@ -57,4 +57,10 @@ impl JobHandler for DeactivateUser {
             Ok(())
         })
     }
+
+    /// Cancelling cleared the user's pending deactivation (and moved its lifecycle version
+    /// past the job's fence): a retry could only report "nothing to do".
+    fn retryable_after_cancel(&self) -> bool {
+        false
+    }
 }

@@ -48,15 +48,23 @@ fn invalid_argument(field: &str, problem: impl std::fmt::Display) -> Status {
     Status::invalid_argument(format!("{field}: {problem}"))
 }
 
+/// Returns the time `nanos` after the Unix epoch, if it lies in years 1 to 9999: what both
+/// backends store (SQLite's text form and PostgreSQL's range agree there).
+fn storable_time(nanos: i128) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .filter(|at| (1..=9999).contains(&at.year()))
+}
+
 fn time_of(
     field: &str,
     ts: Option<prost_types::Timestamp>,
 ) -> Result<Option<OffsetDateTime>, Status> {
     let Some(ts) = ts else { return Ok(None) };
     let nanos = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
-    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+    storable_time(nanos)
         .map(Some)
-        .map_err(|_| invalid_argument(field, "not a valid time"))
+        .ok_or_else(|| invalid_argument(field, "not a time between the years 1 and 9999"))
 }
 
 /// Encodes where the next page starts.
@@ -80,7 +88,7 @@ fn cursor_of(token: &str) -> Result<Option<LogCursor>, Status> {
         .as_str()
         .and_then(|t| t.parse().ok())
         .ok_or_else(bad)?;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| bad())?;
+    let at = storable_time(nanos).ok_or_else(bad)?;
     let id = body["i"]
         .as_str()
         .and_then(|i| Uuid::parse_str(i).ok())
@@ -288,9 +296,13 @@ mod tests {
             id: Uuid::now_v7(),
         };
         let token = page_token(Some(&cursor));
-        assert_eq!(cursor_of(&token).expect("decodes"), Some(cursor));
+        assert_eq!(cursor_of(&token).expect("decodes"), Some(cursor.clone()));
         assert_eq!(cursor_of("").expect("empty"), None);
-        for foreign in ["not-base64!", "e30", "eyJrIjoxfQ"] {
+        let ancient = page_token(Some(&LogCursor {
+            at: OffsetDateTime::from_unix_timestamp(-80_000_000_000).expect("year -566"),
+            ..cursor.clone()
+        }));
+        for foreign in ["not-base64!", "e30", "eyJrIjoxfQ", ancient.as_str()] {
             let status = cursor_of(foreign).expect_err(foreign);
             assert_eq!(status.code(), tonic::Code::InvalidArgument, "{foreign}");
         }

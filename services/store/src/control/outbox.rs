@@ -7,6 +7,7 @@
 //! changes nothing.
 
 use roster_core::TenantId;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{AuditEntry, Backend, Store, StoreError};
@@ -33,9 +34,9 @@ impl Store {
     pub async fn deliver_audit_outbox(&self, tenant: &TenantId) -> Result<usize, StoreError> {
         let mut delivered = 0;
         loop {
-            let rows: Vec<(Uuid, sqlx::types::Json<AuditEntry>)> = on_control!(self, conn => {
+            let rows: Vec<(Uuid, sqlx::types::Json<AuditEntry>, OffsetDateTime)> = on_control!(self, conn => {
                 sqlx::query_as(
-                    "SELECT id, entry FROM control.audit_outbox WHERE tenant_id = $1 \
+                    "SELECT id, entry, created_at FROM control.audit_outbox WHERE tenant_id = $1 \
                      ORDER BY created_at, id LIMIT $2",
                 )
                 .bind(tenant.as_uuid())
@@ -47,11 +48,12 @@ impl Store {
                 return Ok(delivered);
             }
             let mut tx = self.begin(tenant).await?;
-            for (_, entry) in &rows {
-                tx.append_audit(&entry.0).await?;
+            for (_, entry, at) in &rows {
+                // Stamped with the change's time, however late the delivery.
+                tx.append_audit_at(&entry.0, Some(*at)).await?;
             }
             tx.commit().await?;
-            for (id, _) in &rows {
+            for (id, _, _) in &rows {
                 on_control!(self, conn => {
                     sqlx::query("DELETE FROM control.audit_outbox WHERE id = $1")
                         .bind(id)

@@ -111,10 +111,22 @@ impl TenantTx {
     /// Appends an audit-log entry, stamped with the tenant's current time. An entry whose id is
     /// already there is kept as it was.
     pub async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.append_audit_at(entry, None).await
+    }
+
+    /// Appends an audit-log entry stamped with `at`, when the change it records happened
+    /// earlier (an entry delivered from the control outbox), else with the tenant's current
+    /// time. An entry whose id is already there is kept as it was.
+    pub async fn append_audit_at(
+        &mut self,
+        entry: &AuditEntry,
+        at: Option<time::OffsetDateTime>,
+    ) -> Result<(), StoreError> {
         let now = self.dialect().tenant_now();
+        let (open, close) = self.dialect().timestamp_param();
         let sql = format!(
             "INSERT INTO audit_log (id, at, actor_kind, actor, event, target_kind, target_id, target_name, details) \
-             VALUES ($1, {now}, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING"
+             VALUES ($1, COALESCE({open}$9{close}, {now}), $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING"
         );
         on_tenant!(self, tx => {
             sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -126,6 +138,7 @@ impl TenantTx {
                 .bind(&entry.target_id)
                 .bind(&entry.target_name)
                 .bind(sqlx::types::Json(&entry.details))
+                .bind(at)
                 .execute(&mut **tx)
                 .await
                 .map(|_| ())

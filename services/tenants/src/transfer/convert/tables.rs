@@ -78,8 +78,9 @@ impl From<StoredJob> for JobLine {
 
 impl JobLine {
     /// Checks the record and returns the job to store. A `running` job comes back
-    /// `pending` with its lease cleared: the worker holding it belongs to the source, and
-    /// the job runs again here (its fence still matches, so it acts at most once).
+    /// `pending` with its lease cleared and its unfinished attempt uncounted: the worker
+    /// holding it belongs to the source, and the job runs again here (its fence still
+    /// matches, so it acts at most once).
     pub(crate) fn into_stored(self) -> Result<StoredJob, String> {
         if self.job_kind.is_empty() || self.created_by.is_empty() {
             return Err("job_kind and created_by must not be empty".to_owned());
@@ -91,8 +92,10 @@ impl JobLine {
                 JOB_STATES.join(", ")
             ));
         }
-        if self.attempts < 0 || self.max_attempts < 0 {
-            return Err("attempts and max_attempts must not be negative".to_owned());
+        if self.attempts < 0 || self.max_attempts < 1 {
+            return Err(
+                "attempts must not be negative and max_attempts must be at least 1".to_owned(),
+            );
         }
         let running = self.state == "running";
         Ok(StoredJob {
@@ -108,7 +111,14 @@ impl JobLine {
                 self.state
             },
             due_at: self.due_at,
-            attempts: self.attempts,
+            // The source's attempt never finished: it does not count, as when a worker
+            // hands back a claim (otherwise a job caught on its last attempt would fail here
+            // without running).
+            attempts: if running {
+                (self.attempts - 1).max(0)
+            } else {
+                self.attempts
+            },
             max_attempts: self.max_attempts,
             lease_owner: if running { None } else { self.lease_owner },
             lease_expires_at: if running { None } else { self.lease_expires_at },
@@ -269,7 +279,25 @@ mod tests {
         let stored = job("running").into_stored().unwrap();
         assert_eq!(stored.state, "pending");
         assert_eq!((stored.lease_owner, stored.lease_expires_at), (None, None));
-        assert_eq!((stored.fence, stored.attempts), (Some(7), 1));
+        assert_eq!(
+            (stored.fence, stored.attempts),
+            (Some(7), 0),
+            "the source's unfinished attempt does not count"
+        );
+        let last = JobLine {
+            attempts: 10,
+            ..job("running")
+        };
+        let stored = last.into_stored().unwrap();
+        assert!(
+            stored.attempts < stored.max_attempts,
+            "a job caught on its last attempt still runs once here"
+        );
+        let never = JobLine {
+            max_attempts: 0,
+            ..job("pending")
+        };
+        assert!(never.into_stored().unwrap_err().contains("max_attempts"));
 
         let done = job("succeeded");
         let stored = done.clone().into_stored().unwrap();
