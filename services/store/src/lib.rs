@@ -44,10 +44,12 @@ pub use tenant::job_admin::{JobFilter, JobRecord, JobState};
 pub use tenant::jobs::NewJob;
 pub use tenant::lifecycle::{AdminUserFilter, DueChange, LifecycleUpdate, ProviderSettings};
 pub use tenant::log_queries::{
-    AuditLogQuery, AuditRecord, LogCursor, NewProvisioningError, ProviderSyncSummary,
-    ProvisioningErrorQuery, ProvisioningErrorRecord, SyncLogQuery, SyncLogRecord, SyncLogSort,
+    AuditLogQuery, AuditRecord, LogCursor, SyncLogQuery, SyncLogRecord, SyncLogSort,
 };
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
+pub use tenant::provisioning_errors::{
+    NewProvisioningError, ProviderSyncSummary, ProvisioningErrorQuery, ProvisioningErrorRecord,
+};
 pub use tenant::queue::{ClaimedJob, FailedAttempt, backoff_secs};
 pub use tenant::retention::{PurgeCounts, SYNC_LOG_RETENTION_DAYS};
 pub use tenant::test_hooks::CLOCK_OFFSET;

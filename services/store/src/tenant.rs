@@ -744,6 +744,7 @@ pub(crate) mod jobs;
 pub(crate) mod lifecycle;
 pub(crate) mod log_queries;
 pub(crate) mod logs;
+pub(crate) mod provisioning_errors;
 pub(crate) mod queue;
 pub(crate) mod retention;
 pub(crate) mod test_hooks;

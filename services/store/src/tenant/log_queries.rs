@@ -1,5 +1,5 @@
-//! Reads of the tenant's sync log, audit log and provisioning errors, for
-//! admins: filtered by time range and facts, sorted by an allowlisted column,
+//! Reads of the tenant's sync log and audit log for admins (and the paging
+//! helpers `provisioning_errors` shares): filtered by time range and facts, sorted by an allowlisted column,
 //! paged by keyset (the last entry of a page), so a page is found in
 //! O(page) whatever its depth and an export stays exact while entries are
 //! appended. Each page is its own short transaction: a long export never holds
@@ -151,83 +151,13 @@ pub struct AuditRecord {
     pub details: sqlx::types::Json<serde_json::Value>,
 }
 
-/// A refused or failed provisioning request to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewProvisioningError {
-    /// The provider that sent it.
-    pub provider_id: ProviderId,
-    /// The request, e.g. `POST /Users`.
-    pub operation: String,
-    /// The HTTP status answered.
-    pub status: i32,
-    /// The SCIM error type answered, if any.
-    pub scim_type: Option<String>,
-    /// The userName concerned, if known.
-    pub user_name: Option<String>,
-    /// The externalId concerned, if known.
-    pub external_id: Option<String>,
-    /// The detail answered.
-    pub detail: String,
-}
-
-/// One stored provisioning error.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ProvisioningErrorRecord {
-    /// Id.
-    pub id: Uuid,
-    /// When.
-    pub at: OffsetDateTime,
-    /// The provider.
-    pub provider_id: Uuid,
-    /// The request, e.g. `POST /Users`.
-    pub operation: String,
-    /// The HTTP status answered.
-    pub status: i32,
-    /// The SCIM error type answered.
-    pub scim_type: Option<String>,
-    /// The userName concerned.
-    pub user_name: Option<String>,
-    /// The externalId concerned.
-    pub external_id: Option<String>,
-    /// The detail answered.
-    pub detail: String,
-}
-
-/// Which provisioning errors to read (newest first).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProvisioningErrorQuery {
-    /// Of this provider.
-    pub provider: Option<ProviderId>,
-    /// At or after this time.
-    pub from: Option<OffsetDateTime>,
-    /// Before this time.
-    pub to: Option<OffsetDateTime>,
-}
-
-/// A provider's provisioning health: its last success and its errors in a time range.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ProviderSyncSummary {
-    /// The provider.
-    pub provider_id: Uuid,
-    /// Its username.
-    pub username: String,
-    /// The last time one of its writes succeeded.
-    pub last_success_at: Option<OffsetDateTime>,
-    /// Errors in the range.
-    pub errors: i64,
-    /// The latest error in the range.
-    pub last_error_at: Option<OffsetDateTime>,
-}
-
 const SYNC_LOG_COLUMNS: &str = "s.id, s.at, s.provider_id, p.username AS provider_username, \
      s.user_id, s.user_name, s.change_type, s.attribute, s.old_value, s.new_value";
 const AUDIT_COLUMNS: &str =
     "id, at, actor_kind, actor, event, target_kind, target_id, target_name, details";
-const ERROR_COLUMNS: &str =
-    "id, at, provider_id, operation, status, scim_type, user_name, external_id, detail";
 
 /// Pushes ` AND <at> >= from AND <at> < to` for the set bounds.
-fn push_time_range<DB>(
+pub(super) fn push_time_range<DB>(
     qb: &mut QueryBuilder<DB>,
     dialect: Dialect,
     column: &str,
@@ -248,7 +178,7 @@ fn push_time_range<DB>(
 }
 
 /// Pushes the keyset condition `(key, at, id) > cursor` (or `<` when descending).
-fn push_after<DB>(
+pub(super) fn push_after<DB>(
     qb: &mut QueryBuilder<DB>,
     dialect: Dialect,
     prefix: &str,
@@ -281,7 +211,7 @@ fn push_after<DB>(
 }
 
 /// Pushes `ORDER BY [key,] at, id` in one direction, then the limit.
-fn push_order<DB>(
+pub(super) fn push_order<DB>(
     qb: &mut QueryBuilder<DB>,
     prefix: &str,
     key_column: Option<&str>,
@@ -376,80 +306,6 @@ impl TenantTx {
             push_after(&mut qb, dialect, "", None, after, descending);
             push_order(&mut qb, "", None, descending, limit);
             qb.build_query_as::<AuditRecord>().fetch_all(&mut **tx).await
-        })?;
-        Ok(rows)
-    }
-
-    /// Records a refused or failed provisioning request, stamped with the tenant's time.
-    pub async fn record_provisioning_error(
-        &mut self,
-        error: &NewProvisioningError,
-    ) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO provisioning_errors ({ERROR_COLUMNS}) \
-             VALUES ($1, {now}, $2, $3, $4, $5, $6, $7, $8)",
-            now = self.dialect().tenant_now()
-        );
-        on_tenant!(self, tx => {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(Uuid::now_v7())
-                .bind(error.provider_id.as_uuid())
-                .bind(&error.operation)
-                .bind(error.status)
-                .bind(&error.scim_type)
-                .bind(&error.user_name)
-                .bind(&error.external_id)
-                .bind(&error.detail)
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
-        })?;
-        Ok(())
-    }
-
-    /// Returns up to `limit` provisioning errors matching `q`, newest first, after `after`.
-    pub async fn provisioning_errors_page(
-        &mut self,
-        q: &ProvisioningErrorQuery,
-        after: Option<&LogCursor>,
-        limit: i64,
-    ) -> Result<Vec<ProvisioningErrorRecord>, StoreError> {
-        let dialect = self.dialect();
-        let rows = on_tenant!(self, tx => {
-            let mut qb = QueryBuilder::new(format!(
-                "SELECT {ERROR_COLUMNS} FROM provisioning_errors WHERE 1 = 1"
-            ));
-            if let Some(provider) = q.provider {
-                qb.push(" AND provider_id = ").push_bind(provider.as_uuid());
-            }
-            push_time_range(&mut qb, dialect, "at", q.from, q.to);
-            push_after(&mut qb, dialect, "", None, after, true);
-            push_order(&mut qb, "", None, true, limit);
-            qb.build_query_as::<ProvisioningErrorRecord>().fetch_all(&mut **tx).await
-        })?;
-        Ok(rows)
-    }
-
-    /// Returns, per provider the tenant knows, its last success and its errors matching `q`.
-    pub async fn provider_sync_summaries(
-        &mut self,
-        q: &ProvisioningErrorQuery,
-    ) -> Result<Vec<ProviderSyncSummary>, StoreError> {
-        let dialect = self.dialect();
-        let rows = on_tenant!(self, tx => {
-            let mut qb = QueryBuilder::new(
-                "SELECT p.provider_id, p.username, p.last_success_at, count(e.id) AS errors, \
-                 max(e.at) AS last_error_at FROM provider_settings p \
-                 LEFT JOIN provisioning_errors e ON e.provider_id = p.provider_id",
-            );
-            // The range narrows the joined errors (part of ON), not the providers listed.
-            push_time_range(&mut qb, dialect, "e.at", q.from, q.to);
-            qb.push(" WHERE 1 = 1");
-            if let Some(provider) = q.provider {
-                qb.push(" AND p.provider_id = ").push_bind(provider.as_uuid());
-            }
-            qb.push(" GROUP BY p.provider_id, p.username, p.last_success_at ORDER BY p.username");
-            qb.build_query_as::<ProviderSyncSummary>().fetch_all(&mut **tx).await
         })?;
         Ok(rows)
     }
