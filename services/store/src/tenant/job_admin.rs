@@ -100,26 +100,27 @@ pub struct JobFilter {
     pub subject: Option<String>,
 }
 
+/// A `jobs` row as stored: [`JOB_COLUMNS`] in order.
 #[derive(sqlx::FromRow)]
-struct JobRow {
-    id: Uuid,
-    kind: String,
-    subject: Option<String>,
-    unique_key: Option<String>,
-    fence: Option<i64>,
-    payload: sqlx::types::Json<Json>,
-    state: String,
-    due_at: OffsetDateTime,
-    attempts: i32,
-    max_attempts: i32,
-    lease_owner: Option<String>,
-    lease_expires_at: Option<OffsetDateTime>,
-    last_error: Option<String>,
-    outcome: Option<String>,
-    created_by: String,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-    finished_at: Option<OffsetDateTime>,
+pub(crate) struct JobRow {
+    pub(crate) id: Uuid,
+    pub(crate) kind: String,
+    pub(crate) subject: Option<String>,
+    pub(crate) unique_key: Option<String>,
+    pub(crate) fence: Option<i64>,
+    pub(crate) payload: sqlx::types::Json<Json>,
+    pub(crate) state: String,
+    pub(crate) due_at: OffsetDateTime,
+    pub(crate) attempts: i32,
+    pub(crate) max_attempts: i32,
+    pub(crate) lease_owner: Option<String>,
+    pub(crate) lease_expires_at: Option<OffsetDateTime>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) created_by: String,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) updated_at: OffsetDateTime,
+    pub(crate) finished_at: Option<OffsetDateTime>,
 }
 
 impl TryFrom<JobRow> for JobRecord {
@@ -151,7 +152,8 @@ impl TryFrom<JobRow> for JobRecord {
     }
 }
 
-const JOB_COLUMNS: &str = "id, kind, subject, unique_key, fence, payload, state, due_at, attempts, \
+/// Every column of the `jobs` table, in [`JobRow`] order.
+pub(crate) const JOB_COLUMNS: &str = "id, kind, subject, unique_key, fence, payload, state, due_at, attempts, \
      max_attempts, lease_owner, lease_expires_at, last_error, outcome, created_by, created_at, \
      updated_at, finished_at";
 

@@ -9,6 +9,7 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::job_admin::{JOB_COLUMNS, JobRow};
 use super::{Inner, TenantTx};
 use crate::transfer::{
     StoredAuditEntry, StoredJob, StoredProviderSettings, StoredProvisioningError, StoredSyncEntry,
@@ -22,32 +23,6 @@ const INSERT_CHUNK: usize = 200;
 /// The unique keys of the live jobs that tenant migrations seed into every new
 /// tenant (0002: the daily `purge_logs`).
 const SEEDED_JOB_KEYS: &[&str] = &["purge_logs"];
-
-const JOB_COLUMNS: &str = "id, kind, subject, unique_key, fence, payload, state, due_at, attempts, \
-     max_attempts, lease_owner, lease_expires_at, last_error, outcome, created_by, created_at, \
-     updated_at, finished_at";
-
-#[derive(sqlx::FromRow)]
-struct JobRow {
-    id: Uuid,
-    kind: String,
-    subject: Option<String>,
-    unique_key: Option<String>,
-    fence: Option<i64>,
-    payload: sqlx::types::Json<serde_json::Value>,
-    state: String,
-    due_at: OffsetDateTime,
-    attempts: i32,
-    max_attempts: i32,
-    lease_owner: Option<String>,
-    lease_expires_at: Option<OffsetDateTime>,
-    last_error: Option<String>,
-    outcome: Option<String>,
-    created_by: String,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-    finished_at: Option<OffsetDateTime>,
-}
 
 impl From<JobRow> for StoredJob {
     fn from(row: JobRow) -> Self {
