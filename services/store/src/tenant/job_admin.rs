@@ -202,13 +202,7 @@ impl TenantTx {
             ""
         };
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1{lock}");
-        let row = on_tenant!(self, tx => {
-            sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await
-        })?;
-        row.map(JobRecord::try_from).transpose()
+        self.job_where(sql, id).await
     }
 
     /// Makes a `failed` or `cancelled` job pending again, due now, its attempts reset to 0.
@@ -221,13 +215,7 @@ impl TenantTx {
              outcome = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = {now} \
              WHERE id = $1 AND state IN ('failed', 'cancelled') RETURNING {JOB_COLUMNS}"
         );
-        let row = on_tenant!(self, tx => {
-            sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await
-        })?;
-        row.map(JobRecord::try_from).transpose()
+        self.job_where(sql, id).await
     }
 
     /// Cancels a `pending` or `running` job. `None` when it is in neither state (or absent).
@@ -239,6 +227,12 @@ impl TenantTx {
              lease_expires_at = NULL \
              WHERE id = $1 AND state IN ('pending', 'running') RETURNING {JOB_COLUMNS}"
         );
+        self.job_where(sql, id).await
+    }
+
+    /// Runs `sql` (a statement selecting or returning [`JOB_COLUMNS`] of the job `$1`) and
+    /// returns the job it found, if any.
+    async fn job_where(&mut self, sql: String, id: Uuid) -> Result<Option<JobRecord>, StoreError> {
         let row = on_tenant!(self, tx => {
             sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
                 .bind(id)
