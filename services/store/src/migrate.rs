@@ -45,6 +45,11 @@ pub(crate) const TENANT_POSTGRES: &[Migration] = &[
         name: "0002_lifecycle_jobs_logs",
         sql: include_str!("../migrations/tenant/postgres/0002_lifecycle_jobs_logs.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_organizations_mapping",
+        sql: include_str!("../migrations/tenant/postgres/0003_organizations_mapping.sql"),
+    },
 ];
 
 /// Control-database migrations (SQLite), in order; the same versions as PostgreSQL's.
@@ -77,6 +82,11 @@ pub(crate) const TENANT_SQLITE: &[Migration] = &[
         version: 2,
         name: "0002_lifecycle_jobs_logs",
         sql: include_str!("../migrations/tenant/sqlite/0002_lifecycle_jobs_logs.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_organizations_mapping",
+        sql: include_str!("../migrations/tenant/sqlite/0003_organizations_mapping.sql"),
     },
 ];
 
