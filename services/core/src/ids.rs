@@ -77,6 +77,42 @@ uuid_id!(
     GroupId
 );
 
+uuid_id!(
+    /// Identifies an organization of a tenant.
+    OrganizationId
+);
+uuid_id!(
+    /// Identifies a role of a tenant's roles catalogue.
+    RoleId
+);
+uuid_id!(
+    /// Identifies an attribute-filter mapping rule of a provider.
+    RuleId
+);
+
+impl OrganizationId {
+    /// The top-level organization every tenant starts with (seeded by tenant migration 0003).
+    pub const TOP_LEVEL: Self = Self(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001));
+}
+
+impl RoleId {
+    /// Customer Cloud Admin: administers the environment, receives the sync digest.
+    pub const CUSTOMER_CLOUD_ADMIN: Self =
+        Self(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0101));
+    /// Identity Management Administrator.
+    pub const IDENTITY_MANAGEMENT_ADMINISTRATOR: Self =
+        Self(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0102));
+    /// Desktop User.
+    pub const DESKTOP_USER: Self = Self(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0103));
+    /// PROe User.
+    pub const PROE_USER: Self = Self(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0104));
+    /// Agent User.
+    pub const AGENT_USER: Self = Self(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0105));
+    /// The roles a new provider may grant until an admin changes its allowlist: the basic
+    /// user roles, none of the administrator roles.
+    pub const DEFAULT_ALLOWLIST: [Self; 3] = [Self::DESKTOP_USER, Self::PROE_USER, Self::AGENT_USER];
+}
+
 impl TenantId {
     /// Returns the name of the tenant's PostgreSQL schema, derived only from the id.
     pub fn schema_name(&self) -> String {
@@ -96,6 +132,22 @@ mod tests {
         assert!(UserId::parse(&id.as_uuid().simple().to_string()).is_err());
         assert!(UserId::parse("not-an-id").is_err());
         assert!(UserId::parse("").is_err());
+    }
+
+    #[test]
+    fn seeded_ids_match_tenant_migration_0003() {
+        assert_eq!(
+            OrganizationId::TOP_LEVEL.to_string(),
+            "00000000-0000-4000-8000-000000000001"
+        );
+        assert_eq!(
+            RoleId::CUSTOMER_CLOUD_ADMIN.to_string(),
+            "00000000-0000-4000-8000-000000000101"
+        );
+        assert_eq!(
+            RoleId::AGENT_USER.to_string(),
+            "00000000-0000-4000-8000-000000000105"
+        );
     }
 
     #[test]

@@ -6,5 +6,7 @@ mod ids;
 mod names;
 
 pub use error::ErrorKind;
-pub use ids::{GroupId, IdParseError, ProviderId, TenantId, UserId};
+pub use ids::{
+    GroupId, IdParseError, OrganizationId, ProviderId, RoleId, RuleId, TenantId, UserId,
+};
 pub use names::{Slug, SlugError, user_name_key};

@@ -47,6 +47,14 @@ pub use tenant::log_queries::{
     AuditLogQuery, AuditRecord, LogCursor, SyncLogQuery, SyncLogRecord, SyncLogSort,
 };
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
+pub use tenant::mapping::{
+    GroupOrgMapping, GroupRoleMapping, MappingMethods, MappingRule, OrgMethod, RoleMethod,
+};
+pub use tenant::organizations::{
+    EffectiveSettings, NewOrganization, OrganizationRecord, OrganizationSettings, RoleRecord,
+};
+pub use tenant::placement::{GrantedBy, Placement, UserRole};
+pub use tenant::remaps::ApplyResult;
 pub use tenant::provisioning_errors::{
     NewProvisioningError, ProviderSyncSummary, ProvisioningErrorQuery, ProvisioningErrorRecord,
 };

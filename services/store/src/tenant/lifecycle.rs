@@ -273,13 +273,14 @@ impl TenantTx {
         }))
     }
 
-    /// Creates a provider's settings row with the defaults, unless it exists.
+    /// Creates a provider's settings row with the defaults (single organization: the
+    /// top-level one; manual roles; the basic user roles allowed), unless it exists.
     pub async fn ensure_provider_settings(
         &mut self,
         provider: ProviderId,
         username: &str,
     ) -> Result<(), StoreError> {
-        on_tenant!(self, tx => {
+        let created = on_tenant!(self, tx => {
             sqlx::query(
                 "INSERT INTO provider_settings (provider_id, username) VALUES ($1, $2) \
                  ON CONFLICT (provider_id) DO NOTHING",
@@ -288,8 +289,12 @@ impl TenantTx {
             .bind(username)
             .execute(&mut **tx)
             .await
-            .map(|_| ())
+            .map(|done| done.rows_affected() == 1)
         })?;
+        if created {
+            self.set_role_allowlist(provider, &roster_core::RoleId::DEFAULT_ALLOWLIST)
+                .await?;
+        }
         Ok(())
     }
 

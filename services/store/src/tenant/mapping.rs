@@ -1,0 +1,519 @@
+//! Each provider's mapping configuration: its organization- and role-mapping
+//! methods, SCIM group → organization mappings in priority order, SCIM group →
+//! role mappings, the role allowlist, and attribute-filter rules in priority
+//! order. What the configuration means is the mapping service's business.
+
+use roster_core::{GroupId, OrganizationId, ProviderId, RoleId, RuleId};
+use serde_json::Value as Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Inner, TenantTx};
+use crate::StoreError;
+
+/// How a provider places users in organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgMethod {
+    /// Every user in one organization.
+    Single,
+    /// By the `c42OrgName` attribute.
+    Attribute,
+    /// By SCIM group, in priority order.
+    Groups,
+    /// By attribute-filter rules, in priority order.
+    Rules,
+}
+
+impl OrgMethod {
+    /// Returns the stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Single => "single",
+            Self::Attribute => "attribute",
+            Self::Groups => "groups",
+            Self::Rules => "rules",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "single" => Some(Self::Single),
+            "attribute" => Some(Self::Attribute),
+            "groups" => Some(Self::Groups),
+            "rules" => Some(Self::Rules),
+            _ => None,
+        }
+    }
+}
+
+/// How a provider gives users roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleMethod {
+    /// Admins assign roles; provisioning gives new users their organization's default roles.
+    Manual,
+    /// SCIM group → roles.
+    Groups,
+}
+
+impl RoleMethod {
+    /// Returns the stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Groups => "groups",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "manual" => Some(Self::Manual),
+            "groups" => Some(Self::Groups),
+            _ => None,
+        }
+    }
+}
+
+/// A provider's mapping methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MappingMethods {
+    /// Organization mapping.
+    pub org_method: OrgMethod,
+    /// The single organization, or where users the method cannot place go.
+    pub org_target_id: OrganizationId,
+    /// Where `c42OrgName` creates organizations that do not exist yet.
+    pub org_parent_id: OrganizationId,
+    /// Role mapping.
+    pub role_method: RoleMethod,
+}
+
+/// One SCIM group → organization mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupOrgMapping {
+    /// The group.
+    pub group_id: GroupId,
+    /// Its displayName.
+    pub group_name: String,
+    /// The organization.
+    pub org_id: OrganizationId,
+    /// Lower numbers win.
+    pub priority: i64,
+}
+
+/// One SCIM group → role mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRoleMapping {
+    /// The group.
+    pub group_id: GroupId,
+    /// Its displayName.
+    pub group_name: String,
+    /// The role.
+    pub role_id: RoleId,
+}
+
+/// An attribute-filter rule (Druva). Its criteria never change once created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingRule {
+    /// Id.
+    pub id: RuleId,
+    /// Name (editable).
+    pub name: String,
+    /// The SCIM attribute path it tests; `None` matches all users.
+    pub attribute: Option<String>,
+    /// The values it accepts, compared case-sensitively.
+    pub values: Vec<String>,
+    /// Where matching users go (editable).
+    pub org_id: OrganizationId,
+    /// Profile, storage region and quota given to matching users (editable).
+    pub settings: crate::OrganizationSettings,
+    /// Position in the priority order: lower wins.
+    pub position: i64,
+    /// Created.
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: Uuid,
+    name: String,
+    attribute: Option<String>,
+    match_values: sqlx::types::Json<Json>,
+    org_id: Uuid,
+    profile: Option<String>,
+    storage_region: Option<String>,
+    quota_bytes: Option<i64>,
+    position: i64,
+    created_at: OffsetDateTime,
+}
+
+impl From<RuleRow> for MappingRule {
+    fn from(row: RuleRow) -> Self {
+        let values = row
+            .match_values
+            .0
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            id: RuleId::from_uuid(row.id),
+            name: row.name,
+            attribute: row.attribute,
+            values,
+            org_id: OrganizationId::from_uuid(row.org_id),
+            settings: crate::OrganizationSettings {
+                profile: row.profile,
+                storage_region: row.storage_region,
+                quota_bytes: row.quota_bytes,
+            },
+            position: row.position,
+            created_at: row.created_at,
+        }
+    }
+}
+
+const RULE_COLUMNS: &str = "id, name, attribute, match_values, org_id, profile, storage_region, \
+                            quota_bytes, position, created_at";
+
+impl TenantTx {
+    /// Returns a provider's mapping methods (its settings row must exist).
+    pub async fn mapping_methods(
+        &mut self,
+        provider: ProviderId,
+    ) -> Result<MappingMethods, StoreError> {
+        let row: Option<(String, Uuid, Uuid, String)> = on_tenant!(self, tx => {
+            sqlx::query_as(
+                "SELECT org_method, org_target_id, org_parent_id, role_method \
+                 FROM provider_settings WHERE provider_id = $1",
+            )
+            .bind(provider.as_uuid())
+            .fetch_optional(&mut **tx)
+            .await
+        })?;
+        let (org, target, parent, role) = row.ok_or(StoreError::NotFound {
+            kind: "provider settings",
+        })?;
+        Ok(MappingMethods {
+            org_method: OrgMethod::parse(&org)
+                .ok_or_else(|| StoreError::internal(format!("unknown org method {org:?}")))?,
+            org_target_id: OrganizationId::from_uuid(target),
+            org_parent_id: OrganizationId::from_uuid(parent),
+            role_method: RoleMethod::parse(&role)
+                .ok_or_else(|| StoreError::internal(format!("unknown role method {role:?}")))?,
+        })
+    }
+
+    /// Sets a provider's mapping methods (its settings row must exist).
+    pub async fn set_mapping_methods(
+        &mut self,
+        provider: ProviderId,
+        methods: &MappingMethods,
+    ) -> Result<(), StoreError> {
+        let now = self.dialect().now();
+        let sql = format!(
+            "UPDATE provider_settings SET org_method = $2, org_target_id = $3, \
+             org_parent_id = $4, role_method = $5, updated_at = {now} WHERE provider_id = $1"
+        );
+        let n = on_tenant!(self, tx => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(provider.as_uuid())
+                .bind(methods.org_method.as_str())
+                .bind(methods.org_target_id.as_uuid())
+                .bind(methods.org_parent_id.as_uuid())
+                .bind(methods.role_method.as_str())
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                kind: "provider settings",
+            });
+        }
+        Ok(())
+    }
+
+    /// Returns a provider's group → organization mappings, highest priority first.
+    pub async fn group_org_mappings(
+        &mut self,
+        provider: ProviderId,
+    ) -> Result<Vec<GroupOrgMapping>, StoreError> {
+        let rows: Vec<(Uuid, String, Uuid, i64)> = on_tenant!(self, tx => {
+            sqlx::query_as(
+                "SELECT m.group_id, g.display_name, m.org_id, m.priority \
+                 FROM group_org_mappings m JOIN groups g ON g.id = m.group_id \
+                 WHERE m.provider_id = $1 ORDER BY m.priority, m.group_id",
+            )
+            .bind(provider.as_uuid())
+            .fetch_all(&mut **tx)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(group, name, org, priority)| GroupOrgMapping {
+                group_id: GroupId::from_uuid(group),
+                group_name: name,
+                org_id: OrganizationId::from_uuid(org),
+                priority,
+            })
+            .collect())
+    }
+
+    /// Replaces a provider's group → organization mappings with `mappings`, in priority order
+    /// (the first wins).
+    pub async fn replace_group_org_mappings(
+        &mut self,
+        provider: ProviderId,
+        mappings: &[(GroupId, OrganizationId)],
+    ) -> Result<(), StoreError> {
+        on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM group_org_mappings WHERE provider_id = $1")
+                .bind(provider.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        for (priority, (group, org)) in (1_i64..).zip(mappings) {
+            on_tenant!(self, tx => {
+                sqlx::query(
+                    "INSERT INTO group_org_mappings (provider_id, group_id, org_id, priority) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(provider.as_uuid())
+                .bind(group.as_uuid())
+                .bind(org.as_uuid())
+                .bind(priority)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Returns a provider's group → role mappings, by group then role.
+    pub async fn group_role_mappings(
+        &mut self,
+        provider: ProviderId,
+    ) -> Result<Vec<GroupRoleMapping>, StoreError> {
+        let rows: Vec<(Uuid, String, Uuid)> = on_tenant!(self, tx => {
+            sqlx::query_as(
+                "SELECT m.group_id, g.display_name, m.role_id \
+                 FROM group_role_mappings m JOIN groups g ON g.id = m.group_id \
+                 WHERE m.provider_id = $1 ORDER BY g.display_name_key, m.group_id, m.role_id",
+            )
+            .bind(provider.as_uuid())
+            .fetch_all(&mut **tx)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(group, name, role)| GroupRoleMapping {
+                group_id: GroupId::from_uuid(group),
+                group_name: name,
+                role_id: RoleId::from_uuid(role),
+            })
+            .collect())
+    }
+
+    /// Sets the roles a group maps to (an empty list removes its mapping).
+    pub async fn set_group_roles(
+        &mut self,
+        provider: ProviderId,
+        group: GroupId,
+        roles: &[RoleId],
+    ) -> Result<(), StoreError> {
+        on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM group_role_mappings WHERE provider_id = $1 AND group_id = $2")
+                .bind(provider.as_uuid())
+                .bind(group.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        for role in roles {
+            on_tenant!(self, tx => {
+                sqlx::query(
+                    "INSERT INTO group_role_mappings (provider_id, group_id, role_id) \
+                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(provider.as_uuid())
+                .bind(group.as_uuid())
+                .bind(role.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Returns the roles a provider may grant, by role id.
+    pub async fn role_allowlist(&mut self, provider: ProviderId) -> Result<Vec<RoleId>, StoreError> {
+        let ids: Vec<Uuid> = on_tenant!(self, tx => {
+            sqlx::query_scalar(
+                "SELECT role_id FROM role_allowlist WHERE provider_id = $1 ORDER BY role_id",
+            )
+            .bind(provider.as_uuid())
+            .fetch_all(&mut **tx)
+            .await
+        })?;
+        Ok(ids.into_iter().map(RoleId::from_uuid).collect())
+    }
+
+    /// Replaces the roles a provider may grant.
+    pub async fn set_role_allowlist(
+        &mut self,
+        provider: ProviderId,
+        roles: &[RoleId],
+    ) -> Result<(), StoreError> {
+        on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM role_allowlist WHERE provider_id = $1")
+                .bind(provider.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        for role in roles {
+            on_tenant!(self, tx => {
+                sqlx::query(
+                    "INSERT INTO role_allowlist (provider_id, role_id) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(provider.as_uuid())
+                .bind(role.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Returns a provider's attribute-filter rules in priority order.
+    pub async fn mapping_rules(
+        &mut self,
+        provider: ProviderId,
+    ) -> Result<Vec<MappingRule>, StoreError> {
+        let sql = format!(
+            "SELECT {RULE_COLUMNS} FROM mapping_rules WHERE provider_id = $1 \
+             ORDER BY position, created_at, id"
+        );
+        let rows: Vec<RuleRow> = on_tenant!(self, tx => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(provider.as_uuid())
+                .fetch_all(&mut **tx)
+                .await
+        })?;
+        Ok(rows.into_iter().map(MappingRule::from).collect())
+    }
+
+    /// Adds a rule at the bottom of the provider's priority order.
+    pub async fn insert_mapping_rule(
+        &mut self,
+        provider: ProviderId,
+        rule: &MappingRule,
+    ) -> Result<MappingRule, StoreError> {
+        let now = self.dialect().now();
+        let sql = format!(
+            "INSERT INTO mapping_rules (id, provider_id, name, attribute, match_values, org_id, \
+             profile, storage_region, quota_bytes, position, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             (SELECT COALESCE(MAX(position), 0) + 1 FROM mapping_rules WHERE provider_id = $2), \
+             {now}, {now})"
+        );
+        let values = Json::from(rule.values.clone());
+        on_tenant!(self, tx => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(rule.id.as_uuid())
+                .bind(provider.as_uuid())
+                .bind(&rule.name)
+                .bind(&rule.attribute)
+                .bind(sqlx::types::Json(&values))
+                .bind(rule.org_id.as_uuid())
+                .bind(&rule.settings.profile)
+                .bind(&rule.settings.storage_region)
+                .bind(rule.settings.quota_bytes)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        self.mapping_rules(provider)
+            .await?
+            .into_iter()
+            .find(|r| r.id == rule.id)
+            .ok_or_else(|| StoreError::internal("inserted rule vanished"))
+    }
+
+    /// Updates what a rule may change after creation: name, organization and settings.
+    pub async fn update_mapping_rule(
+        &mut self,
+        provider: ProviderId,
+        rule: &MappingRule,
+    ) -> Result<bool, StoreError> {
+        let now = self.dialect().now();
+        let sql = format!(
+            "UPDATE mapping_rules SET name = $3, org_id = $4, profile = $5, storage_region = $6, \
+             quota_bytes = $7, updated_at = {now} WHERE provider_id = $1 AND id = $2"
+        );
+        let n = on_tenant!(self, tx => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(provider.as_uuid())
+                .bind(rule.id.as_uuid())
+                .bind(&rule.name)
+                .bind(rule.org_id.as_uuid())
+                .bind(&rule.settings.profile)
+                .bind(&rule.settings.storage_region)
+                .bind(rule.settings.quota_bytes)
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// Removes a rule; false when the provider has no such rule.
+    pub async fn delete_mapping_rule(
+        &mut self,
+        provider: ProviderId,
+        rule: RuleId,
+    ) -> Result<bool, StoreError> {
+        let n = on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM mapping_rules WHERE provider_id = $1 AND id = $2")
+                .bind(provider.as_uuid())
+                .bind(rule.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// Renumbers a provider's rules in the given order (1, 2, …); `order` must hold each of
+    /// its rules once.
+    pub async fn reorder_mapping_rules(
+        &mut self,
+        provider: ProviderId,
+        order: &[RuleId],
+    ) -> Result<(), StoreError> {
+        for (position, rule) in (1_i64..).zip(order) {
+            on_tenant!(self, tx => {
+                sqlx::query(
+                    "UPDATE mapping_rules SET position = $3 WHERE provider_id = $1 AND id = $2",
+                )
+                .bind(provider.as_uuid())
+                .bind(rule.as_uuid())
+                .bind(position)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+}
