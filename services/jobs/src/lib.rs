@@ -21,4 +21,4 @@ pub mod purge;
 pub mod worker;
 
 pub use error::JobsError;
-pub use handler::{HandlerFuture, Handlers, JobHandler};
+pub use handler::{HandlerFuture, Handlers, JobHandler, Step};

@@ -14,7 +14,7 @@ use roster_store::{ClaimedJob, FailedAttempt, Store};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Handlers, JobsError, hints, metrics};
+use crate::{Handlers, JobsError, Step, hints, metrics};
 
 /// How many hinted tenants one poll looks at.
 const TENANTS_PER_POLL: i64 = 64;
@@ -46,6 +46,8 @@ pub struct Worker {
 enum AttemptError {
     /// The attempt no longer holds the job (cancelled, or its lease was taken over).
     Fenced,
+    /// The worker is shutting down between two steps of the job; hand it back.
+    Paused,
     /// It failed; record it.
     Failed(JobsError),
 }
@@ -172,7 +174,7 @@ impl Worker {
                     self.release(tenant, &job).await;
                     break;
                 }
-                self.run_job(tenant, &job).await;
+                self.run_job(tenant, &job, shutdown).await;
             }
             for job in jobs {
                 self.release(tenant, &job).await;
@@ -198,7 +200,7 @@ impl Worker {
 
     /// Runs one attempt with a heartbeat, and records how it ended.
     #[tracing::instrument(skip_all, fields(job = %job.id, kind = %job.kind, attempt = job.attempt))]
-    async fn run_job(&self, tenant: &TenantId, job: &ClaimedJob) {
+    async fn run_job(&self, tenant: &TenantId, job: &ClaimedJob, shutdown: &CancellationToken) {
         let beat = CancellationToken::new();
         let heartbeat = tokio::spawn(heartbeat(
             self.store.clone(),
@@ -207,7 +209,7 @@ impl Worker {
             self.config.lease_secs,
             beat.clone(),
         ));
-        let result = self.attempt(tenant, job).await;
+        let result = self.attempt(tenant, job, shutdown).await;
         beat.cancel();
         if let Err(err) = heartbeat.await {
             tracing::warn!(error = %err, "job heartbeat task ended abnormally");
@@ -220,13 +222,22 @@ impl Worker {
             Err(AttemptError::Fenced) => {
                 tracing::info!(tenant = %tenant, "job no longer held by this attempt; nothing changed");
             }
+            Err(AttemptError::Paused) => {
+                tracing::info!(tenant = %tenant, "shutting down between two steps of a job; it resumes from its checkpoint");
+                self.release(tenant, job).await;
+            }
             Err(AttemptError::Failed(err)) => self.record_failure(tenant, job, &err).await,
         }
     }
 
     /// The attempt itself: the lease checked, the handler's effect, the fenced completion,
     /// one commit (a completion that finds the job lost rolls the effect back).
-    async fn attempt(&self, tenant: &TenantId, job: &ClaimedJob) -> Result<String, AttemptError> {
+    async fn attempt(
+        &self,
+        tenant: &TenantId,
+        job: &ClaimedJob,
+        shutdown: &CancellationToken,
+    ) -> Result<String, AttemptError> {
         if job.attempt > job.max_attempts {
             return Err(JobsError::permanent(format!(
                 "the worker running attempt {} of {} stopped before finishing it",
@@ -248,12 +259,34 @@ impl Worker {
         if faults.fail {
             return Err(JobsError::handler("injected fault: this attempt fails").into());
         }
-        let mut tx = self.store.begin(tenant).await?;
-        if !tx.holds_claimed_job(job).await? {
-            return Err(AttemptError::Fenced);
-        }
-        let outcome = handler.run(&mut tx, job).await?;
-        if !tx.complete_claimed_job(job, &outcome).await? {
+        let mut job = job.clone();
+        let (mut tx, outcome) = loop {
+            let mut tx = self.store.begin(tenant).await?;
+            if !tx.holds_claimed_job(&job).await? {
+                return Err(AttemptError::Fenced);
+            }
+            match handler.run_step(&mut tx, &job).await? {
+                Step::Done(outcome) => break (tx, outcome),
+                Step::Continue(checkpoint) => {
+                    if !tx.checkpoint_claimed_job(&job, &checkpoint).await? {
+                        return Err(AttemptError::Fenced);
+                    }
+                    #[cfg(feature = "test-clock")]
+                    let abort_after_commit = crate::faults::take_abort_after_commit(&mut tx).await?;
+                    tx.commit().await?;
+                    #[cfg(feature = "test-clock")]
+                    if abort_after_commit {
+                        tracing::warn!(tenant = %tenant, job = %job.id, "injected fault: aborting after a step's commit");
+                        std::process::abort();
+                    }
+                    job.payload = checkpoint;
+                    if shutdown.is_cancelled() {
+                        return Err(AttemptError::Paused);
+                    }
+                }
+            }
+        };
+        if !tx.complete_claimed_job(&job, &outcome).await? {
             return Err(AttemptError::Fenced);
         }
         #[cfg(feature = "test-clock")]

@@ -31,6 +31,10 @@ pub enum OrganizationsError {
     /// The request is well formed but the current state does not allow it.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// No attribute-filter rule of the provider matches a user it creates: the user is
+    /// refused and nothing is stored.
+    #[error("{0}")]
+    NoMappingRule(String),
 }
 
 impl From<StoreError> for OrganizationsError {
@@ -61,7 +65,7 @@ impl OrganizationsError {
         match self {
             Self::Store(err) => err.kind(),
             Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Self::InvalidInput { .. } | Self::NoMappingRule(_) => ErrorKind::InvalidInput,
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::PreconditionFailed(_) => ErrorKind::PreconditionFailed,
         }

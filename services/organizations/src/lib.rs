@@ -4,11 +4,12 @@
 //! decide where a provisioned user lands and which roles it holds.
 //!
 //! Placement runs inside the caller's tenant transaction (the identity service
-//! calls [`placement`] on every provisioning change), so a user and its
+//! calls [`mapping::place`] on every provisioning change), so a user and its
 //! organization and roles always commit together. Only [`grpc`] knows tonic.
 
 mod error;
 pub mod grpc;
+pub mod mapping;
 
 pub use error::OrganizationsError;
 

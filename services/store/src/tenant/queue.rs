@@ -199,6 +199,32 @@ impl TenantTx {
         Ok(n == 1)
     }
 
+    /// Saves a running job's checkpoint (its payload) in the transaction of the step that
+    /// reached it, fenced like [`Self::complete_claimed_job`]: false (nothing written) when
+    /// the attempt lost the job, e.g. an admin cancelled it; roll the step back then.
+    pub async fn checkpoint_claimed_job(
+        &mut self,
+        job: &ClaimedJob,
+        payload: &Json,
+    ) -> Result<bool, StoreError> {
+        let now = self.dialect().tenant_now();
+        let sql = format!(
+            "UPDATE jobs SET payload = $4, updated_at = {now} \
+             WHERE id = $1 AND state = 'running' AND lease_owner = $2 AND attempts = $3"
+        );
+        let n = on_tenant!(self, tx => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(job.id)
+                .bind(&job.lease_owner)
+                .bind(job.attempt)
+                .bind(sqlx::types::Json(payload))
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
     /// Records a failed attempt, fenced like [`Self::complete_claimed_job`]: the job is pending
     /// again after [`backoff_secs`], or `failed` when that was its last attempt or the
     /// failure is `permanent` (retrying cannot help, e.g. no handler knows its kind).

@@ -1,0 +1,7 @@
+//! The mapping service: each provider's organization- and role-mapping
+//! configuration, the rules that apply it to a user ([`resolve`], pure), their
+//! application inside a tenant transaction ([`place`]), and the remapping that
+//! follows group changes.
+
+pub mod place;
+pub mod resolve;
