@@ -21,6 +21,17 @@ impl From<crate::lifecycle::LifecycleError> for IdentityError {
     }
 }
 
+impl From<roster_organizations::OrganizationsError> for IdentityError {
+    fn from(err: roster_organizations::OrganizationsError) -> Self {
+        use roster_organizations::OrganizationsError as E;
+        match err {
+            E::Store(store) => Self::Store(store),
+            E::NoMappingRule(detail) => Self::Scim(ScimError::invalid_value(detail)),
+            other => Self::internal(other.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for IdentityError {
     fn from(err: StoreError) -> Self {
         Self::Store(err)

@@ -10,7 +10,12 @@ use roster_store::{GroupRecord, MemberRecord, MemberType, NewGroup, TenantTx};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use roster_organizations::mapping::place::load_config;
+use roster_organizations::mapping::remap::{mapping_of_group, queue_ids, queue_members};
+use roster_organizations::mapping::resolve::MappingConfig;
+
 use crate::filter::group_conditions;
+use crate::placement::remap_after_group_change;
 use crate::{Identity, IdentityError, Page, Scope};
 
 /// A group as returned to callers.
@@ -101,6 +106,27 @@ fn parse_member_ids(ids: &[String]) -> Vec<Uuid> {
 }
 
 impl Identity {
+    /// Remaps the users a mapped group's change queued; true when a job will.
+    async fn remap(
+        &self,
+        tx: &mut TenantTx,
+        scope: Scope,
+        config: &MappingConfig,
+    ) -> Result<bool, IdentityError> {
+        let actor = tx
+            .provider_settings(scope.provider)
+            .await?
+            .map_or_else(|| scope.provider.to_string(), |s| s.username);
+        remap_after_group_change(tx, config, scope.provider, &actor).await
+    }
+
+    /// Pokes the job workers after a commit that scheduled a remap job.
+    async fn hint_remap(&self, scope: Scope, scheduled: bool) {
+        if scheduled {
+            self.hint_job_due(scope.tenant, 0).await;
+        }
+    }
+
     async fn group_view(
         &self,
         tx: &mut TenantTx,
@@ -184,11 +210,23 @@ impl Identity {
             .await?
             .ok_or_else(|| IdentityError::not_found("Group", id))?;
         let members = resolve(&mut tx, scope, group_id, &member_ids).await?;
+        let mapping = mapping_of_group(&mut tx, scope.provider, group_id).await?;
+        if mapping.is_some() {
+            queue_members(&mut tx, scope.provider, group_id).await?;
+        }
         let record = tx.update_group(scope.provider, group_id, &new).await?;
         tx.clear_members(group_id).await?;
         tx.add_members(group_id, &members).await?;
         let view = self.group_view(&mut tx, record, false).await?;
+        let scheduled = match &mapping {
+            Some(config) => {
+                queue_members(&mut tx, scope.provider, group_id).await?;
+                self.remap(&mut tx, scope, config).await?
+            }
+            None => false,
+        };
         tx.commit().await?;
+        self.hint_remap(scope, scheduled).await;
         tracing::info!(group = %group_id, "group replaced");
         Ok(view)
     }
@@ -217,27 +255,58 @@ impl Identity {
                 record = tx.update_group(scope.provider, group_id, &new).await?;
             }
         }
+        let mapping = if member_changes.is_empty() {
+            None
+        } else {
+            mapping_of_group(&mut tx, scope.provider, group_id).await?
+        };
+        let mapped = mapping.is_some();
+        let provider = scope.provider;
         for change in &member_changes {
             match change {
                 MemberChange::Add(ids) => {
                     let members = resolve(&mut tx, scope, group_id, ids).await?;
                     tx.add_members(group_id, &members).await?;
+                    if mapped {
+                        let ids: Vec<Uuid> = members.iter().map(|(id, _)| *id).collect();
+                        queue_ids(&mut tx, provider, &ids).await?;
+                    }
                 }
                 MemberChange::Remove(ids) => {
-                    tx.remove_members(group_id, &parse_member_ids(ids)).await?
+                    let ids = parse_member_ids(ids);
+                    tx.remove_members(group_id, &ids).await?;
+                    if mapped {
+                        queue_ids(&mut tx, provider, &ids).await?;
+                    }
                 }
-                MemberChange::RemoveAll => tx.clear_members(group_id).await?,
+                MemberChange::RemoveAll => {
+                    if mapped {
+                        queue_members(&mut tx, provider, group_id).await?;
+                    }
+                    tx.clear_members(group_id).await?
+                }
                 MemberChange::Replace(ids) => {
                     let members = resolve(&mut tx, scope, group_id, ids).await?;
+                    if mapped {
+                        queue_members(&mut tx, provider, group_id).await?;
+                    }
                     tx.clear_members(group_id).await?;
                     tx.add_members(group_id, &members).await?;
+                    if mapped {
+                        queue_members(&mut tx, provider, group_id).await?;
+                    }
                 }
             }
         }
         if !member_changes.is_empty() && record.version == current.version {
             record = tx.touch_group(group_id).await?;
         }
+        let scheduled = match &mapping {
+            Some(config) => self.remap(&mut tx, scope, config).await?,
+            None => false,
+        };
         tx.commit().await?;
+        self.hint_remap(scope, scheduled).await;
         tracing::info!(group = %group_id, member_changes = member_changes.len(), "group patched");
         Ok(GroupView {
             record,
@@ -250,10 +319,25 @@ impl Identity {
     pub async fn delete_group(&self, scope: Scope, id: &str) -> Result<(), IdentityError> {
         let group_id = parse_id(id)?;
         let mut tx = self.store.begin(&scope.tenant).await?;
+        let mapped = tx.group(scope.provider, group_id, true).await?.is_some()
+            && mapping_of_group(&mut tx, scope.provider, group_id)
+                .await?
+                .is_some();
+        if mapped {
+            queue_members(&mut tx, scope.provider, group_id).await?;
+        }
         if !tx.delete_group(scope.provider, group_id).await? {
             return Err(IdentityError::not_found("Group", id));
         }
+        // The group's mappings went with it: its members are remapped without them.
+        let scheduled = if mapped {
+            let config = load_config(&mut tx, scope.provider).await?;
+            self.remap(&mut tx, scope, &config).await?
+        } else {
+            false
+        };
         tx.commit().await?;
+        self.hint_remap(scope, scheduled).await;
         tracing::info!(group = %group_id, "group deleted");
         Ok(())
     }

@@ -15,6 +15,7 @@ pub mod groups;
 pub mod grpc;
 pub mod lifecycle;
 pub mod logs;
+mod placement;
 pub mod users;
 
 pub use error::IdentityError;

@@ -14,6 +14,7 @@ use serde_json::{Value as Json, json};
 use crate::apply::{Actor, apply_plan, audit, record_attribute_changes};
 use crate::filter::user_conditions;
 use crate::lifecycle::{Command, plan};
+use crate::placement::{place_created_user, place_updated_user};
 use crate::{Identity, IdentityError, Page, Scope};
 
 /// A user as returned to callers: the stored record and its groups.
@@ -215,6 +216,7 @@ impl Identity {
             let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
             self.record_changes(&mut tx, scope, &actor, &applied.user, "updated", &changes)
                 .await?;
+            place_created_user(&mut tx, scope.provider, &applied.user).await?;
             let view = self.view(&mut tx, applied.user).await?;
             self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
                 .await?;
@@ -243,6 +245,7 @@ impl Identity {
             delay,
         )?;
         let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
+        place_created_user(&mut tx, scope.provider, &applied.user).await?;
         self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
             .await?;
         tracing::info!(user = %applied.user.id, "user created");
@@ -404,6 +407,14 @@ impl Identity {
         let plan = plan(&record.lifecycle, command, settings.deactivation_delay_secs)?;
         let applied = apply_plan(&mut tx, record, &plan, &actor, Some(scope.provider)).await?;
         let view = self.view(&mut tx, applied.user).await?;
+        place_updated_user(
+            &mut tx,
+            scope.provider,
+            &current,
+            &view.record,
+            &view.groups,
+        )
+        .await?;
         self.commit_provider_write(tx, scope, applied.scheduled_in_secs)
             .await?;
         tracing::info!(user = %view.record.id, "user updated");

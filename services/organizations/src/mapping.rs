@@ -4,4 +4,5 @@
 //! follows group changes.
 
 pub mod place;
+pub mod remap;
 pub mod resolve;
