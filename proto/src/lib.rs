@@ -28,6 +28,15 @@ pub mod jobs {
     }
 }
 
+/// Provider mappings: organizations and roles of provisioned users.
+pub mod mapping {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs, clippy::all)]
+        tonic::include_proto!("roster.mapping.v1");
+    }
+}
+
 /// Test-build hooks: the tenant clock shift and injected job faults.
 pub mod testhooks {
     /// Version 1.

@@ -3,6 +3,10 @@
 //! application inside a tenant transaction ([`place`]), and the remapping that
 //! follows group changes.
 
+pub mod apply;
+pub mod config;
+pub mod explain;
 pub mod place;
+pub mod refs;
 pub mod remap;
 pub mod resolve;

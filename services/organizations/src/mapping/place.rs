@@ -104,7 +104,8 @@ pub fn org_label(name: &str, id: Option<OrganizationId>) -> String {
     }
 }
 
-async fn org_name(tx: &mut TenantTx, id: OrganizationId) -> Result<String, OrganizationsError> {
+/// Returns an organization's name (its id when it is gone).
+pub(crate) async fn org_name(tx: &mut TenantTx, id: OrganizationId) -> Result<String, OrganizationsError> {
     Ok(tx
         .organization(id)
         .await?

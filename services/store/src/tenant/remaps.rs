@@ -19,8 +19,11 @@ pub struct ApplyResult {
     pub user_name: String,
     /// Its organization before (set when it moves).
     pub from_org_id: Option<OrganizationId>,
-    /// Its organization after (set when it moves).
+    /// Its organization after (set when it moves; `None` in a dry run when the organization
+    /// does not exist yet).
     pub to_org_id: Option<OrganizationId>,
+    /// The destination's name (set when it moves).
+    pub to_org_name: Option<String>,
     /// Role names it gains.
     pub roles_added: Vec<String>,
     /// Role names it loses.
@@ -35,6 +38,7 @@ struct ApplyResultRow {
     user_name: String,
     from_org_id: Option<Uuid>,
     to_org_id: Option<Uuid>,
+    to_org_name: Option<String>,
     roles_added: sqlx::types::Json<Vec<String>>,
     roles_removed: sqlx::types::Json<Vec<String>>,
     unmatched: bool,
@@ -172,9 +176,11 @@ impl TenantTx {
         on_tenant!(self, tx => {
             sqlx::query(
                 "INSERT INTO apply_results (job_id, user_id, user_name, from_org_id, to_org_id, \
-                 roles_added, roles_removed, unmatched) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 to_org_name, roles_added, roles_removed, unmatched) \
+                 VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8) \
                  ON CONFLICT (job_id, user_id) DO UPDATE SET user_name = excluded.user_name, \
                  from_org_id = excluded.from_org_id, to_org_id = excluded.to_org_id, \
+                 to_org_name = excluded.to_org_name, \
                  roles_added = excluded.roles_added, roles_removed = excluded.roles_removed, \
                  unmatched = excluded.unmatched",
             )
@@ -186,6 +192,7 @@ impl TenantTx {
             .bind(sqlx::types::Json(&added))
             .bind(sqlx::types::Json(&removed))
             .bind(result.unmatched)
+            .bind(&result.to_org_name)
             .execute(&mut **tx)
             .await
             .map(|_| ())
@@ -208,7 +215,8 @@ impl TenantTx {
         })?;
         let rows: Vec<ApplyResultRow> = on_tenant!(self, tx => {
             sqlx::query_as(
-                "SELECT user_id, user_name, from_org_id, to_org_id, roles_added, roles_removed, \
+                "SELECT user_id, user_name, from_org_id, to_org_id, to_org_name, roles_added, \
+                 roles_removed, \
                  unmatched FROM apply_results WHERE job_id = $1 \
                  ORDER BY user_name, user_id LIMIT $2 OFFSET $3",
             )
@@ -225,6 +233,7 @@ impl TenantTx {
                 user_name: row.user_name,
                 from_org_id: row.from_org_id.map(OrganizationId::from_uuid),
                 to_org_id: row.to_org_id.map(OrganizationId::from_uuid),
+                to_org_name: row.to_org_name,
                 roles_added: row.roles_added.0,
                 roles_removed: row.roles_removed.0,
                 unmatched: row.unmatched,

@@ -130,13 +130,15 @@ CREATE TABLE pending_remaps (
 );
 
 -- What each Apply Org and Role Settings run (or its dry run) found for each user it changed or
--- could not place.
+-- could not place. `to_org_name` names the destination even before a dry run's c42OrgName
+-- organization exists.
 CREATE TABLE apply_results (
     job_id        uuid NOT NULL,
     user_id       uuid NOT NULL,
     user_name     text NOT NULL,
     from_org_id   uuid,
     to_org_id     uuid,
+    to_org_name   text,
     roles_added   jsonb NOT NULL DEFAULT '[]',
     roles_removed jsonb NOT NULL DEFAULT '[]',
     unmatched     boolean NOT NULL DEFAULT false,

@@ -131,13 +131,15 @@ CREATE TABLE pending_remaps (
 );
 
 -- What each Apply Org and Role Settings run (or its dry run) found for each user it changed or
--- could not place.
+-- could not place. `to_org_name` names the destination even before a dry run's c42OrgName
+-- organization exists.
 CREATE TABLE apply_results (
     job_id        BLOB NOT NULL,
     user_id       BLOB NOT NULL,
     user_name     TEXT NOT NULL,
     from_org_id   BLOB,
     to_org_id     BLOB,
+    to_org_name   TEXT,
     roles_added   TEXT NOT NULL DEFAULT '[]',
     roles_removed TEXT NOT NULL DEFAULT '[]',
     unmatched     BOOLEAN NOT NULL DEFAULT FALSE,

@@ -1,0 +1,559 @@
+//! The mapping editors: an admin sets a provider's methods, maps groups to
+//! organizations (priority ordered) and to roles, sets the role allowlist, and
+//! adds, edits, removes and reorders attribute-filter rules. Each edit is one
+//! tenant transaction with its audit entry; a refused edit changes nothing.
+//! Edits do not move anyone: the next provisioning change of a user, or Apply
+//! Org and Role Settings, does.
+
+use std::collections::BTreeMap;
+
+use roster_core::{GroupId, OrganizationId, ProviderId, RoleId, RuleId, TenantId};
+use roster_store::{
+    ActorKind, AuditEntry, MappingMethods, MappingRule, OrgMethod, OrganizationSettings,
+    RoleMethod, TenantTx,
+};
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+use super::place::load_config;
+use super::refs;
+use super::resolve::{MappingConfig, check_rule_attribute, split_rule_values};
+use crate::{Organizations, OrganizationsError};
+
+/// The longest rule name, profile or storage region (characters).
+const MAX_TEXT_CHARS: usize = 200;
+
+/// A provider's mapping configuration with the names of what it refers to.
+#[derive(Debug, Clone)]
+pub struct MappingView {
+    /// The provider.
+    pub provider: ProviderId,
+    /// The configuration.
+    pub config: MappingConfig,
+    /// The name of every organization of the tenant.
+    pub org_names: BTreeMap<OrganizationId, String>,
+}
+
+/// A move in a priority order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reorder {
+    /// One place up.
+    Up,
+    /// One place down.
+    Down,
+    /// To the top.
+    Top,
+    /// To the bottom.
+    Bottom,
+}
+
+/// Moves the element `at` of `items` as `how` says.
+pub fn reorder<T>(items: &mut Vec<T>, at: usize, how: Reorder) {
+    if at >= items.len() {
+        return;
+    }
+    match how {
+        Reorder::Up if at > 0 => items.swap(at, at - 1),
+        Reorder::Down if at + 1 < items.len() => items.swap(at, at + 1),
+        Reorder::Top => {
+            let item = items.remove(at);
+            items.insert(0, item);
+        }
+        Reorder::Bottom => {
+            let item = items.remove(at);
+            items.push(item);
+        }
+        _ => {}
+    }
+}
+
+/// A new attribute-filter rule as an admin asks for it.
+#[derive(Debug, Clone, Default)]
+pub struct NewRule {
+    /// Name.
+    pub name: String,
+    /// Attribute path; empty with `all_users`.
+    pub attribute: String,
+    /// Comma-separated values.
+    pub values: String,
+    /// Matches everyone.
+    pub all_users: bool,
+    /// Organization (id or name).
+    pub organization: String,
+    /// Settings given to matching users.
+    pub settings: OrganizationSettings,
+}
+
+/// What an admin changes on a rule; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct RuleEdit {
+    /// New name.
+    pub name: Option<String>,
+    /// New organization (id or name).
+    pub organization: Option<String>,
+    /// New profile (empty clears).
+    pub profile: Option<String>,
+    /// New storage region (empty clears).
+    pub storage_region: Option<String>,
+    /// New quota (negative clears).
+    pub quota_bytes: Option<i64>,
+    /// Criteria the request claims; refused unless equal to the rule's.
+    pub attribute: Option<String>,
+    /// Criteria the request claims; refused unless equal to the rule's.
+    pub values: Option<String>,
+}
+
+fn check_text(field: &'static str, text: &str, required: bool) -> Result<Option<String>, OrganizationsError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return if required {
+            Err(OrganizationsError::invalid(field, "must not be empty"))
+        } else {
+            Ok(None)
+        };
+    }
+    if text.chars().count() > MAX_TEXT_CHARS || text.chars().any(char::is_control) {
+        return Err(OrganizationsError::invalid(
+            field,
+            format!("at most {MAX_TEXT_CHARS} characters, no control characters"),
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+fn check_quota(quota: Option<i64>) -> Result<Option<i64>, OrganizationsError> {
+    match quota {
+        Some(q) if q < 0 => Err(OrganizationsError::invalid("quota_bytes", "must be 0 or more")),
+        other => Ok(other),
+    }
+}
+
+fn rule_not_found(rule: RuleId) -> OrganizationsError {
+    OrganizationsError::not_found("rule", rule)
+}
+
+impl Organizations {
+    /// Opens the tenant transaction of a mapping request for `provider`, creating its
+    /// settings row (with the defaults) on first use. NotFound for an unknown provider. The
+    /// control lookup happens before the tenant transaction opens (a pool of one connection
+    /// would otherwise wait for itself).
+    pub(crate) async fn begin_for_provider(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+    ) -> Result<TenantTx, OrganizationsError> {
+        let record = self
+            .store
+            .provider(tenant, provider)
+            .await?
+            .ok_or_else(|| OrganizationsError::not_found("provider", provider))?;
+        let mut tx = self.store.begin(&tenant).await?;
+        tx.ensure_provider_settings(provider, &record.username).await?;
+        Ok(tx)
+    }
+
+    async fn view(
+        tx: &mut TenantTx,
+        provider: ProviderId,
+    ) -> Result<MappingView, OrganizationsError> {
+        let config = load_config(tx, provider).await?;
+        let org_names = tx
+            .organizations()
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        Ok(MappingView {
+            provider,
+            config,
+            org_names,
+        })
+    }
+
+    /// Writes the audit entry of a mapping change, then commits and returns the new view.
+    async fn finish_edit(
+        mut tx: TenantTx,
+        provider: ProviderId,
+        actor: &str,
+        change: &str,
+        details: Json,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut details = details;
+        details["change"] = Json::String(change.to_owned());
+        tx.append_audit(&AuditEntry {
+            id: Uuid::now_v7(),
+            actor_kind: ActorKind::Operator,
+            actor: actor.to_owned(),
+            event: "mapping changed".to_owned(),
+            target_kind: Some("provider".to_owned()),
+            target_id: Some(provider.to_string()),
+            target_name: None,
+            details,
+        })
+        .await?;
+        let view = Self::view(&mut tx, provider).await?;
+        tx.commit().await?;
+        tracing::info!(provider = %provider, change, "mapping changed");
+        Ok(view)
+    }
+
+    /// Returns a provider's mapping configuration.
+    pub async fn mapping(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let view = Self::view(&mut tx, provider).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Sets the organization-mapping method with its target and parent organizations.
+    pub async fn set_org_method(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        method: OrgMethod,
+        target: &str,
+        parent: &str,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let mut methods = tx.mapping_methods(provider).await?;
+        methods.org_method = method;
+        methods.org_target_id = refs::organization_or_top(&mut tx, "target_organization", target).await?;
+        methods.org_parent_id = refs::organization_or_top(&mut tx, "parent_organization", parent).await?;
+        tx.set_mapping_methods(provider, &methods).await?;
+        let details = json!({"orgMethod": method.as_str(), "targetOrganization": methods.org_target_id.to_string(), "parentOrganization": methods.org_parent_id.to_string()});
+        Self::finish_edit(tx, provider, actor, "organization method", details).await
+    }
+
+    /// Sets the role-mapping method.
+    pub async fn set_role_method(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        method: RoleMethod,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let methods = MappingMethods {
+            role_method: method,
+            ..tx.mapping_methods(provider).await?
+        };
+        tx.set_mapping_methods(provider, &methods).await?;
+        let details = json!({"roleMethod": method.as_str()});
+        Self::finish_edit(tx, provider, actor, "role method", details).await
+    }
+
+    /// Maps groups to an organization, at the bottom of the priority order.
+    pub async fn add_group_org_mapping(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        groups: &[String],
+        organization: &str,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        if groups.is_empty() {
+            return Err(OrganizationsError::invalid("groups", "name at least one group"));
+        }
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let org = refs::organization(&mut tx, "organization", organization).await?;
+        let mut order: Vec<(GroupId, OrganizationId)> = tx
+            .group_org_mappings(provider)
+            .await?
+            .into_iter()
+            .map(|m| (m.group_id, m.org_id))
+            .collect();
+        let mut added = Vec::new();
+        for text in groups {
+            let group = refs::group(&mut tx, provider, "groups", text).await?;
+            if order.iter().any(|(g, _)| *g == group.id) {
+                return Err(OrganizationsError::Conflict(format!(
+                    "group {text:?} is mapped to an organization already; remove that mapping first"
+                )));
+            }
+            order.push((group.id, org.id));
+            added.push(group.id.to_string());
+        }
+        tx.replace_group_org_mappings(provider, &order).await?;
+        let details = json!({"groups": added, "organization": org.id.to_string()});
+        Self::finish_edit(tx, provider, actor, "group organization mapping added", details).await
+    }
+
+    /// Removes a group's organization mapping.
+    pub async fn remove_group_org_mapping(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        group: &str,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        self.edit_group_order(tenant, provider, group, None, actor).await
+    }
+
+    /// Moves a group's organization mapping in the priority order.
+    pub async fn move_group_org_mapping(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        group: &str,
+        how: Reorder,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        self.edit_group_order(tenant, provider, group, Some(how), actor).await
+    }
+
+    async fn edit_group_order(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        group: &str,
+        how: Option<Reorder>,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let group = refs::group(&mut tx, provider, "group", group).await?;
+        let mut order: Vec<(GroupId, OrganizationId)> = tx
+            .group_org_mappings(provider)
+            .await?
+            .into_iter()
+            .map(|m| (m.group_id, m.org_id))
+            .collect();
+        let at = order
+            .iter()
+            .position(|(g, _)| *g == group.id)
+            .ok_or_else(|| OrganizationsError::not_found("group organization mapping", group.id))?;
+        let change = match how {
+            Some(how) => {
+                reorder(&mut order, at, how);
+                "group organization mapping moved"
+            }
+            None => {
+                order.remove(at);
+                "group organization mapping removed"
+            }
+        };
+        tx.replace_group_org_mappings(provider, &order).await?;
+        let details = json!({"group": group.id.to_string(), "order": order.iter().map(|(g, _)| g.to_string()).collect::<Vec<_>>()});
+        Self::finish_edit(tx, provider, actor, change, details).await
+    }
+
+    /// Sets the roles a group maps to (none removes its role mapping).
+    pub async fn set_group_roles(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        group: &str,
+        roles: &[String],
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let group = refs::group(&mut tx, provider, "group", group).await?;
+        let roles = refs::roles(&mut tx, "roles", roles).await?;
+        tx.set_group_roles(provider, group.id, &roles).await?;
+        let details = json!({"group": group.id.to_string(), "roles": ids(&roles)});
+        Self::finish_edit(tx, provider, actor, "group roles set", details).await
+    }
+
+    /// Sets the roles provisioning may grant or revoke for the provider.
+    pub async fn set_role_allowlist(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        roles: &[String],
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let roles = refs::roles(&mut tx, "roles", roles).await?;
+        tx.set_role_allowlist(provider, &roles).await?;
+        let details = json!({"roles": ids(&roles)});
+        Self::finish_edit(tx, provider, actor, "role allowlist set", details).await
+    }
+
+    /// Adds an attribute-filter rule at the bottom of the priority order.
+    pub async fn add_rule(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        new: &NewRule,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let name = check_text("name", &new.name, true)?.unwrap_or_default();
+        let (attribute, values) = match (new.all_users, new.attribute.trim().is_empty()) {
+            (true, true) => (None, Vec::new()),
+            (true, false) => {
+                return Err(OrganizationsError::invalid(
+                    "attribute",
+                    "an 'all users' rule tests no attribute",
+                ));
+            }
+            (false, true) => {
+                return Err(OrganizationsError::invalid(
+                    "attribute",
+                    "name a SCIM attribute path, or make the rule match all users",
+                ));
+            }
+            (false, false) => {
+                let attribute = check_rule_attribute(&new.attribute)
+                    .map_err(|why| OrganizationsError::invalid("attribute", why))?;
+                let values = split_rule_values(&new.values);
+                if values.is_empty() {
+                    return Err(OrganizationsError::invalid(
+                        "values",
+                        "give one or more comma-separated values",
+                    ));
+                }
+                (Some(attribute), values)
+            }
+        };
+        let settings = OrganizationSettings {
+            profile: check_text("profile", new.settings.profile.as_deref().unwrap_or(""), false)?,
+            storage_region: check_text(
+                "storage_region",
+                new.settings.storage_region.as_deref().unwrap_or(""),
+                false,
+            )?,
+            quota_bytes: check_quota(new.settings.quota_bytes)?,
+        };
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let org = refs::organization(&mut tx, "organization", &new.organization).await?;
+        let rule = tx
+            .insert_mapping_rule(
+                provider,
+                &MappingRule {
+                    id: RuleId::generate(),
+                    name,
+                    attribute,
+                    values,
+                    org_id: org.id,
+                    settings,
+                    position: 0,
+                    created_at: time::OffsetDateTime::UNIX_EPOCH,
+                },
+            )
+            .await?;
+        let details = json!({"rule": rule.id.to_string(), "name": rule.name, "attribute": rule.attribute, "values": rule.values, "organization": org.id.to_string()});
+        Self::finish_edit(tx, provider, actor, "rule added", details).await
+    }
+
+    /// Changes a rule's name, organization or settings; its criteria cannot change.
+    pub async fn update_rule(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        rule: RuleId,
+        edit: &RuleEdit,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let mut current = tx
+            .mapping_rules(provider)
+            .await?
+            .into_iter()
+            .find(|r| r.id == rule)
+            .ok_or_else(|| rule_not_found(rule))?;
+        let same_attribute = edit.attribute.as_deref().is_none_or(|a| {
+            let a = a.trim();
+            current.attribute.as_deref().unwrap_or("") == a
+        });
+        let same_values = edit
+            .values
+            .as_deref()
+            .is_none_or(|v| split_rule_values(v) == current.values);
+        if !same_attribute || !same_values {
+            return Err(OrganizationsError::PreconditionFailed(format!(
+                "the criteria of rule {:?} cannot change once it is created; only its name, organization, profile, storage region and quota can. Add a new rule and remove this one instead",
+                current.name
+            )));
+        }
+        if let Some(name) = &edit.name {
+            current.name = check_text("name", name, true)?.unwrap_or_default();
+        }
+        if let Some(org) = &edit.organization {
+            current.org_id = refs::organization(&mut tx, "organization", org).await?.id;
+        }
+        if let Some(profile) = &edit.profile {
+            current.settings.profile = check_text("profile", profile, false)?;
+        }
+        if let Some(region) = &edit.storage_region {
+            current.settings.storage_region = check_text("storage_region", region, false)?;
+        }
+        if let Some(quota) = edit.quota_bytes {
+            current.settings.quota_bytes = (quota >= 0).then_some(quota);
+        }
+        tx.update_mapping_rule(provider, &current).await?;
+        let details = json!({"rule": rule.to_string(), "name": current.name, "organization": current.org_id.to_string(), "profile": current.settings.profile, "storageRegion": current.settings.storage_region, "quotaBytes": current.settings.quota_bytes});
+        Self::finish_edit(tx, provider, actor, "rule updated", details).await
+    }
+
+    /// Removes a rule.
+    pub async fn remove_rule(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        rule: RuleId,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        if !tx.delete_mapping_rule(provider, rule).await? {
+            return Err(rule_not_found(rule));
+        }
+        let details = json!({"rule": rule.to_string()});
+        Self::finish_edit(tx, provider, actor, "rule removed", details).await
+    }
+
+    /// Moves a rule in the priority order.
+    pub async fn move_rule(
+        &self,
+        tenant: TenantId,
+        provider: ProviderId,
+        rule: RuleId,
+        how: Reorder,
+        actor: &str,
+    ) -> Result<MappingView, OrganizationsError> {
+        let mut tx = self.begin_for_provider(tenant, provider).await?;
+        let mut order: Vec<RuleId> = tx
+            .mapping_rules(provider)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let at = order
+            .iter()
+            .position(|r| *r == rule)
+            .ok_or_else(|| rule_not_found(rule))?;
+        reorder(&mut order, at, how);
+        tx.reorder_mapping_rules(provider, &order).await?;
+        let details = json!({"rule": rule.to_string(), "order": order.iter().map(ToString::to_string).collect::<Vec<_>>()});
+        Self::finish_edit(tx, provider, actor, "rule moved", details).await
+    }
+}
+
+fn ids(roles: &[RoleId]) -> Vec<String> {
+    roles.iter().map(ToString::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reorder_moves_up_down_top_bottom_and_stops_at_the_ends() {
+        let mut v = vec![1, 2, 3, 4];
+        reorder(&mut v, 2, Reorder::Up);
+        assert_eq!(v, [1, 3, 2, 4]);
+        reorder(&mut v, 0, Reorder::Up);
+        assert_eq!(v, [1, 3, 2, 4]);
+        reorder(&mut v, 3, Reorder::Down);
+        assert_eq!(v, [1, 3, 2, 4]);
+        reorder(&mut v, 0, Reorder::Down);
+        assert_eq!(v, [3, 1, 2, 4]);
+        reorder(&mut v, 3, Reorder::Top);
+        assert_eq!(v, [4, 3, 1, 2]);
+        reorder(&mut v, 0, Reorder::Bottom);
+        assert_eq!(v, [3, 1, 2, 4]);
+    }
+}

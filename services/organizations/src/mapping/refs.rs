@@ -1,0 +1,127 @@
+//! Resolves what an admin names in a request: an organization or role by id or
+//! name (case-insensitive), a provider's group by id or displayName, a user by id
+//! or userName. Unknown names are NotFound errors naming the field's value.
+
+use roster_core::{GroupId, OrganizationId, RoleId, UserId, user_name_key};
+use roster_store::{GroupCondition, GroupRecord, OrganizationRecord, RoleRecord, TenantTx, UserRecord};
+
+use crate::OrganizationsError;
+
+/// Returns the organization `text` names (its id, or its name in any case).
+pub async fn organization(
+    tx: &mut TenantTx,
+    field: &'static str,
+    text: &str,
+) -> Result<OrganizationRecord, OrganizationsError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(OrganizationsError::invalid(field, "name an organization by id or name"));
+    }
+    if let Ok(id) = OrganizationId::parse(text)
+        && let Some(org) = tx.organization(id).await?
+    {
+        return Ok(org);
+    }
+    tx.organization_by_name_key(&user_name_key(text))
+        .await?
+        .ok_or_else(|| OrganizationsError::not_found("organization", text))
+}
+
+/// Returns the organization `text` names, or the top-level organization when it is empty.
+pub async fn organization_or_top(
+    tx: &mut TenantTx,
+    field: &'static str,
+    text: &str,
+) -> Result<OrganizationId, OrganizationsError> {
+    if text.trim().is_empty() {
+        return Ok(OrganizationId::TOP_LEVEL);
+    }
+    Ok(organization(tx, field, text).await?.id)
+}
+
+/// Returns the role `text` names (its id, or its name in any case).
+pub async fn role(
+    tx: &mut TenantTx,
+    field: &'static str,
+    text: &str,
+) -> Result<RoleRecord, OrganizationsError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(OrganizationsError::invalid(field, "name a role by id or name"));
+    }
+    let roles = tx.roles().await?;
+    let key = user_name_key(text);
+    roles
+        .into_iter()
+        .find(|r| {
+            RoleId::parse(text).is_ok_and(|id| id == r.id) || user_name_key(&r.name) == key
+        })
+        .ok_or_else(|| OrganizationsError::not_found("role", text))
+}
+
+/// Returns the roles `texts` name, without duplicates, in the order given.
+pub async fn roles(
+    tx: &mut TenantTx,
+    field: &'static str,
+    texts: &[String],
+) -> Result<Vec<RoleId>, OrganizationsError> {
+    let mut out = Vec::with_capacity(texts.len());
+    for text in texts {
+        let id = role(tx, field, text).await?.id;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Returns the provider's group `text` names (its id, or its displayName in any case; a
+/// displayName two groups share must be given by id).
+pub async fn group(
+    tx: &mut TenantTx,
+    provider: roster_core::ProviderId,
+    field: &'static str,
+    text: &str,
+) -> Result<GroupRecord, OrganizationsError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(OrganizationsError::invalid(field, "name a group by id or displayName"));
+    }
+    if let Ok(id) = GroupId::parse(text)
+        && let Some(group) = tx.group(provider, id, false).await?
+    {
+        return Ok(group);
+    }
+    let condition = [GroupCondition::DisplayNameKey(user_name_key(text))];
+    let (total, mut groups) = tx.list_groups(provider, &condition, 0, 2).await?;
+    match total {
+        0 => Err(OrganizationsError::not_found("group", text)),
+        1 => groups
+            .pop()
+            .ok_or_else(|| OrganizationsError::not_found("group", text)),
+        _ => Err(OrganizationsError::invalid(
+            field,
+            format!("{total} groups of this provider are named {text:?}; name the group by id"),
+        )),
+    }
+}
+
+/// Returns the user `text` names (its id, or its userName in any case), of any provider.
+pub async fn user(
+    tx: &mut TenantTx,
+    field: &'static str,
+    text: &str,
+) -> Result<UserRecord, OrganizationsError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(OrganizationsError::invalid(field, "name a user by id or userName"));
+    }
+    if let Ok(id) = UserId::parse(text)
+        && let Some(user) = tx.user_for_admin(id, false).await?
+    {
+        return Ok(user);
+    }
+    tx.user_holding_name(&user_name_key(text), false)
+        .await?
+        .ok_or_else(|| OrganizationsError::not_found("user", text))
+}
