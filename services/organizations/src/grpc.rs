@@ -1,1 +1,3 @@
 //! The gRPC adapters of the organizations and mapping services.
+
+pub mod mapping;

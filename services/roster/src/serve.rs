@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use roster_identity::grpc::{IdentityGrpc, LogsGrpc, UserAdminGrpc};
+use roster_organizations::grpc::mapping::MappingGrpc;
 use roster_jobs::admin::JobsAdmin;
 use roster_jobs::grpc::JobsGrpc;
 use roster_jobs::worker::{Worker, WorkerConfig};
@@ -285,6 +286,15 @@ async fn grpc_routes(
         }
     }
     if matches!(role, Role::All | Role::Identity) {
+        let organizations = roster_organizations::Organizations::new(store.clone())
+            .with_job_wakeup(jobs_due.clone())
+            .with_apply_batch(i64::from(config.jobs.apply_batch_size));
+        let mapping = MappingGrpc::new(organizations).into_server();
+        reporter.set_serving::<roster_proto::mapping::v1::mapping_service_server::MappingServiceServer<MappingGrpc>>().await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            mapping,
+            interceptor.clone(),
+        ));
         let identity = roster_identity::Identity::new(store).with_job_wakeup(jobs_due.clone());
         let server = IdentityGrpc::new(identity.clone()).into_server();
         reporter.set_serving::<roster_proto::identity::v1::identity_service_server::IdentityServiceServer<IdentityGrpc>>().await;

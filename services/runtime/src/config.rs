@@ -141,6 +141,8 @@ pub struct JobsConfig {
     pub audit_retention_days: u32,
     /// Seconds between two rebuilds of every tenant's next-due hint.
     pub sweep_interval_secs: u64,
+    /// Users one checkpointed step of Apply Org and Role Settings looks at.
+    pub apply_batch_size: u32,
 }
 
 /// Log line format.
@@ -176,6 +178,7 @@ impl Default for JobsConfig {
             batch_size: 50,
             audit_retention_days: 365,
             sweep_interval_secs: 300,
+            apply_batch_size: 200,
         }
     }
 }
@@ -318,6 +321,9 @@ impl Config {
         }
         if self.jobs.sweep_interval_secs == 0 {
             problems.push("jobs.sweep_interval_secs must be at least 1".to_owned());
+        }
+        if !(1..=10_000).contains(&self.jobs.apply_batch_size) {
+            problems.push("jobs.apply_batch_size must be between 1 and 10000".to_owned());
         }
         if problems.is_empty() {
             Ok(())
@@ -515,6 +521,10 @@ pub const OPTIONS: &[ConfigOption] = &[
     ConfigOption {
         key: "jobs.sweep_interval_secs",
         help: "how often every tenant's next-due hint is rebuilt from its jobs [300]",
+    },
+    ConfigOption {
+        key: "jobs.apply_batch_size",
+        help: "users one checkpointed step of Apply Org and Role Settings looks at [200]",
     },
 ];
 

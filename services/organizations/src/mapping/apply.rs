@@ -95,12 +95,13 @@ fn audit(run: Uuid, provider: &str, actor: (ActorKind, &str), event: &str, detai
 }
 
 /// Runs one step of a run: the next batch of the provider's users after the checkpoint.
-/// Returns the new checkpoint, or `None` when the run is complete (its audit entry written).
+/// Returns the new checkpoint and whether users remain; when none do, the run's audit entry
+/// is written.
 pub async fn apply_step(
     tx: &mut TenantTx,
     job: Uuid,
     payload: &Json,
-) -> Result<Option<ApplyProgress>, OrganizationsError> {
+) -> Result<(ApplyProgress, bool), OrganizationsError> {
     let mut progress: ApplyProgress = serde_json::from_value(payload.clone())
         .map_err(|err| OrganizationsError::invalid("payload", err.to_string()))?;
     let provider = ProviderId::parse(&progress.provider)
@@ -158,7 +159,7 @@ pub async fn apply_step(
         .await?;
     }
     if i64::try_from(users.len()).unwrap_or(i64::MAX) == batch {
-        return Ok(Some(progress));
+        return Ok((progress, true));
     }
     let event = if progress.dry_run {
         "org and role settings dry run finished"
@@ -173,7 +174,7 @@ pub async fn apply_step(
         json!({"processed": progress.processed, "moved": progress.moved, "rolesChanged": progress.roles_changed, "unmatched": progress.unmatched, "dryRun": progress.dry_run}),
     ))
     .await?;
-    Ok(None)
+    Ok((progress, false))
 }
 
 /// Describes a finished run in one line (the job's outcome).
