@@ -272,7 +272,8 @@ impl Worker {
                         return Err(AttemptError::Fenced);
                     }
                     #[cfg(feature = "test-clock")]
-                    let abort_after_commit = crate::faults::take_abort_after_commit(&mut tx).await?;
+                    let abort_after_commit =
+                        crate::faults::take_abort_after_commit(&mut tx).await?;
                     tx.commit().await?;
                     #[cfg(feature = "test-clock")]
                     if abort_after_commit {

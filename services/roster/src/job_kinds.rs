@@ -33,16 +33,21 @@ impl JobHandler for ApplySettings {
         APPLY_SETTINGS
     }
 
-    fn run_step<'a>(&'a self, tx: &'a mut TenantTx, job: &'a ClaimedJob) -> HandlerFuture<'a, Step> {
+    fn run_step<'a>(
+        &'a self,
+        tx: &'a mut TenantTx,
+        job: &'a ClaimedJob,
+    ) -> HandlerFuture<'a, Step> {
         Box::pin(async move {
-            let (progress, more) = apply_step(tx, job.id, &job.payload)
-                .await
-                .map_err(|err| match err {
-                    OrganizationsError::InvalidInput { .. } => {
-                        JobsError::permanent(error_chain(&err))
-                    }
-                    other => JobsError::handler(error_chain(&other)),
-                })?;
+            let (progress, more) =
+                apply_step(tx, job.id, &job.payload)
+                    .await
+                    .map_err(|err| match err {
+                        OrganizationsError::InvalidInput { .. } => {
+                            JobsError::permanent(error_chain(&err))
+                        }
+                        other => JobsError::handler(error_chain(&other)),
+                    })?;
             let checkpoint = serde_json::to_value(&progress)
                 .map_err(|err| JobsError::permanent(err.to_string()))?;
             if more {
@@ -63,12 +68,20 @@ impl JobHandler for RemapUsers {
         REMAP_USERS
     }
 
-    fn run_step<'a>(&'a self, tx: &'a mut TenantTx, job: &'a ClaimedJob) -> HandlerFuture<'a, Step> {
+    fn run_step<'a>(
+        &'a self,
+        tx: &'a mut TenantTx,
+        job: &'a ClaimedJob,
+    ) -> HandlerFuture<'a, Step> {
         Box::pin(async move {
             let text = job.subject.as_deref().unwrap_or_default();
             let provider = ProviderId::parse(text)
                 .map_err(|_| JobsError::permanent(format!("{text:?} is not a provider id")))?;
-            let done = job.payload.get("remapped").and_then(serde_json::Value::as_u64).unwrap_or(0);
+            let done = job
+                .payload
+                .get("remapped")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
             let (n, more) = remap_step(tx, provider)
                 .await
                 .map_err(|err| JobsError::handler(error_chain(&err)))?;

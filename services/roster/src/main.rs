@@ -62,6 +62,12 @@ pub(crate) enum Command {
     /// Lists, shows, retries and cancels a tenant's jobs (delayed deactivations, log purges).
     #[command(subcommand)]
     Jobs(cli::jobs::JobsCommand),
+    /// Edits a provider's organization and role mappings, and explains a user's placement.
+    #[command(subcommand)]
+    Mapping(cli::mapping::MappingCommand),
+    /// Runs Apply Org and Role Settings (or its dry run) for a provider, and follows it.
+    #[command(subcommand)]
+    Apply(cli::mapping::ApplyCommand),
     /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
     ///
     /// To restore: stop roster, unpack the archive into an empty directory
@@ -123,6 +129,8 @@ fn main() -> ExitCode {
             }
             Some(Command::AuditLog(cmd)) => cli::logs::audit_log(&args, &env, cmd).await,
             Some(Command::Jobs(cmd)) => cli::jobs::jobs(&args, &env, cmd).await,
+            Some(Command::Mapping(cmd)) => cli::mapping::mapping(&args, &env, cmd).await,
+            Some(Command::Apply(cmd)) => cli::mapping::apply(&args, &env, cmd).await,
             Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
             Some(Command::Export { tenant, out }) => {
                 transfer::export(&args, &env, tenant, out.as_deref()).await

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use roster_identity::grpc::{IdentityGrpc, LogsGrpc, UserAdminGrpc};
-use roster_organizations::grpc::mapping::MappingGrpc;
 use roster_jobs::admin::JobsAdmin;
 use roster_jobs::grpc::JobsGrpc;
 use roster_jobs::worker::{Worker, WorkerConfig};
+use roster_organizations::grpc::mapping::MappingGrpc;
 use roster_runtime::auth::{Authority, load_or_create_secret_file, write_private_file};
 use roster_runtime::grpc::{auth_interceptor, bind};
 use roster_runtime::{Config, shutdown, telemetry, tls};

@@ -90,7 +90,10 @@ fn org_method(value: i32) -> Result<OrgMethod, Status> {
         Ok(pb::OrgMethod::Attribute) => Ok(OrgMethod::Attribute),
         Ok(pb::OrgMethod::Groups) => Ok(OrgMethod::Groups),
         Ok(pb::OrgMethod::Rules) => Ok(OrgMethod::Rules),
-        _ => Err(invalid("method", "choose single, attribute, groups or rules")),
+        _ => Err(invalid(
+            "method",
+            "choose single, attribute, groups or rules",
+        )),
     }
 }
 
@@ -126,10 +129,14 @@ fn reference(id: impl ToString, name: impl Into<String>) -> Option<pb::Ref> {
 }
 
 fn mapping_message(view: MappingView) -> pb::Mapping {
-    let org = |id: OrganizationId| reference(id, view.org_names.get(&id).cloned().unwrap_or_default());
+    let org =
+        |id: OrganizationId| reference(id, view.org_names.get(&id).cloned().unwrap_or_default());
     let role = |id: RoleId| {
-        reference(id, view.config.role_names.get(&id).cloned().unwrap_or_default())
-            .unwrap_or_default()
+        reference(
+            id,
+            view.config.role_names.get(&id).cloned().unwrap_or_default(),
+        )
+        .unwrap_or_default()
     };
     let config = &view.config;
     let mut group_roles: Vec<pb::GroupRoles> = Vec::new();
@@ -284,24 +291,41 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
         mapping_reply(self.service.mapping(tenant, provider).await)
     }
 
-    async fn set_org_method(&self, request: Request<pb::SetOrgMethodRequest>) -> Reply<pb::Mapping> {
+    async fn set_org_method(
+        &self,
+        request: Request<pb::SetOrgMethodRequest>,
+    ) -> Reply<pb::Mapping> {
         let tenant = self.tenant(&request, &request.get_ref().tenant).await?;
         let req = request.into_inner();
         let provider = provider_id(&req.provider)?;
         let method = org_method(req.method)?;
         let result = self
             .service
-            .set_org_method(tenant, provider, method, &req.target_organization, &req.parent_organization, OPERATOR)
+            .set_org_method(
+                tenant,
+                provider,
+                method,
+                &req.target_organization,
+                &req.parent_organization,
+                OPERATOR,
+            )
             .await;
         mapping_reply(result)
     }
 
-    async fn set_role_method(&self, request: Request<pb::SetRoleMethodRequest>) -> Reply<pb::Mapping> {
+    async fn set_role_method(
+        &self,
+        request: Request<pb::SetRoleMethodRequest>,
+    ) -> Reply<pb::Mapping> {
         let tenant = self.tenant(&request, &request.get_ref().tenant).await?;
         let req = request.into_inner();
         let provider = provider_id(&req.provider)?;
         let method = role_method(req.method)?;
-        mapping_reply(self.service.set_role_method(tenant, provider, method, OPERATOR).await)
+        mapping_reply(
+            self.service
+                .set_role_method(tenant, provider, method, OPERATOR)
+                .await,
+        )
     }
 
     async fn add_group_org_mapping(
@@ -318,7 +342,10 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
         mapping_reply(result)
     }
 
-    async fn remove_group_org_mapping(&self, request: Request<pb::GroupRequest>) -> Reply<pb::Mapping> {
+    async fn remove_group_org_mapping(
+        &self,
+        request: Request<pb::GroupRequest>,
+    ) -> Reply<pb::Mapping> {
         let tenant = self.tenant(&request, &request.get_ref().tenant).await?;
         let req = request.into_inner();
         let provider = provider_id(&req.provider)?;
@@ -329,7 +356,10 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
         mapping_reply(result)
     }
 
-    async fn move_group_org_mapping(&self, request: Request<pb::MoveGroupRequest>) -> Reply<pb::Mapping> {
+    async fn move_group_org_mapping(
+        &self,
+        request: Request<pb::MoveGroupRequest>,
+    ) -> Reply<pb::Mapping> {
         let tenant = self.tenant(&request, &request.get_ref().tenant).await?;
         let req = request.into_inner();
         let provider = provider_id(&req.provider)?;
@@ -341,7 +371,10 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
         mapping_reply(result)
     }
 
-    async fn set_group_roles(&self, request: Request<pb::SetGroupRolesRequest>) -> Reply<pb::Mapping> {
+    async fn set_group_roles(
+        &self,
+        request: Request<pb::SetGroupRolesRequest>,
+    ) -> Reply<pb::Mapping> {
         let tenant = self.tenant(&request, &request.get_ref().tenant).await?;
         let req = request.into_inner();
         let provider = provider_id(&req.provider)?;
@@ -382,7 +415,11 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
                 quota_bytes: req.quota_bytes,
             },
         };
-        mapping_reply(self.service.add_rule(tenant, provider, &new, OPERATOR).await)
+        mapping_reply(
+            self.service
+                .add_rule(tenant, provider, &new, OPERATOR)
+                .await,
+        )
     }
 
     async fn update_rule(&self, request: Request<pb::UpdateRuleRequest>) -> Reply<pb::Mapping> {
@@ -399,7 +436,11 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
             attribute: req.attribute,
             values: req.values,
         };
-        mapping_reply(self.service.update_rule(tenant, provider, rule, &edit, OPERATOR).await)
+        mapping_reply(
+            self.service
+                .update_rule(tenant, provider, rule, &edit, OPERATOR)
+                .await,
+        )
     }
 
     async fn remove_rule(&self, request: Request<pb::RuleRequest>) -> Reply<pb::Mapping> {
@@ -407,7 +448,11 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
         let req = request.into_inner();
         let provider = provider_id(&req.provider)?;
         let rule = rule_id(&req.rule)?;
-        mapping_reply(self.service.remove_rule(tenant, provider, rule, OPERATOR).await)
+        mapping_reply(
+            self.service
+                .remove_rule(tenant, provider, rule, OPERATOR)
+                .await,
+        )
     }
 
     async fn move_rule(&self, request: Request<pb::MoveRuleRequest>) -> Reply<pb::Mapping> {
@@ -416,7 +461,11 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
         let provider = provider_id(&req.provider)?;
         let rule = rule_id(&req.rule)?;
         let how = reorder(req.r#move)?;
-        mapping_reply(self.service.move_rule(tenant, provider, rule, how, OPERATOR).await)
+        mapping_reply(
+            self.service
+                .move_rule(tenant, provider, rule, how, OPERATOR)
+                .await,
+        )
     }
 
     async fn explain(&self, request: Request<pb::ExplainRequest>) -> Reply<pb::Explanation> {
@@ -446,9 +495,16 @@ impl pb::mapping_service_server::MappingService for MappingGrpc {
         let req = request.into_inner();
         let id = run_id(&req.run)?;
         if req.offset < 0 || !(0..=1000).contains(&req.limit) {
-            return Err(invalid("limit", "limit must be 0 to 1000 and offset at least 0"));
+            return Err(invalid(
+                "limit",
+                "limit must be 0 to 1000 and offset at least 0",
+            ));
         }
-        let limit = if req.limit == 0 { DEFAULT_RESULTS } else { req.limit };
+        let limit = if req.limit == 0 {
+            DEFAULT_RESULTS
+        } else {
+            req.limit
+        };
         let run = self
             .service
             .apply_run(tenant, id, req.offset, limit)

@@ -77,7 +77,13 @@ fn progress_of(job: &JobRecord) -> Result<ApplyProgress, OrganizationsError> {
     })
 }
 
-fn audit(run: Uuid, provider: &str, actor: (ActorKind, &str), event: &str, details: Json) -> AuditEntry {
+fn audit(
+    run: Uuid,
+    provider: &str,
+    actor: (ActorKind, &str),
+    event: &str,
+    details: Json,
+) -> AuditEntry {
     AuditEntry {
         id: Uuid::now_v7(),
         actor_kind: actor.0,
@@ -111,7 +117,9 @@ pub async fn apply_step(
     }
     let config = load_config(tx, provider).await?;
     let batch = progress.batch.clamp(1, 10_000);
-    let users = tx.provider_users_after(provider, progress.after, batch).await?;
+    let users = tx
+        .provider_users_after(provider, progress.after, batch)
+        .await?;
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let memberships = if ids.is_empty() {
         Vec::new()

@@ -103,7 +103,11 @@ pub struct RuleEdit {
     pub values: Option<String>,
 }
 
-fn check_text(field: &'static str, text: &str, required: bool) -> Result<Option<String>, OrganizationsError> {
+fn check_text(
+    field: &'static str,
+    text: &str,
+    required: bool,
+) -> Result<Option<String>, OrganizationsError> {
     let text = text.trim();
     if text.is_empty() {
         return if required {
@@ -123,7 +127,10 @@ fn check_text(field: &'static str, text: &str, required: bool) -> Result<Option<
 
 fn check_quota(quota: Option<i64>) -> Result<Option<i64>, OrganizationsError> {
     match quota {
-        Some(q) if q < 0 => Err(OrganizationsError::invalid("quota_bytes", "must be 0 or more")),
+        Some(q) if q < 0 => Err(OrganizationsError::invalid(
+            "quota_bytes",
+            "must be 0 or more",
+        )),
         other => Ok(other),
     }
 }
@@ -148,7 +155,8 @@ impl Organizations {
             .await?
             .ok_or_else(|| OrganizationsError::not_found("provider", provider))?;
         let mut tx = self.store.begin(&tenant).await?;
-        tx.ensure_provider_settings(provider, &record.username).await?;
+        tx.ensure_provider_settings(provider, &record.username)
+            .await?;
         Ok(tx)
     }
 
@@ -222,8 +230,10 @@ impl Organizations {
         let mut tx = self.begin_for_provider(tenant, provider).await?;
         let mut methods = tx.mapping_methods(provider).await?;
         methods.org_method = method;
-        methods.org_target_id = refs::organization_or_top(&mut tx, "target_organization", target).await?;
-        methods.org_parent_id = refs::organization_or_top(&mut tx, "parent_organization", parent).await?;
+        methods.org_target_id =
+            refs::organization_or_top(&mut tx, "target_organization", target).await?;
+        methods.org_parent_id =
+            refs::organization_or_top(&mut tx, "parent_organization", parent).await?;
         tx.set_mapping_methods(provider, &methods).await?;
         let details = json!({"orgMethod": method.as_str(), "targetOrganization": methods.org_target_id.to_string(), "parentOrganization": methods.org_parent_id.to_string()});
         Self::finish_edit(tx, provider, actor, "organization method", details).await
@@ -257,7 +267,10 @@ impl Organizations {
         actor: &str,
     ) -> Result<MappingView, OrganizationsError> {
         if groups.is_empty() {
-            return Err(OrganizationsError::invalid("groups", "name at least one group"));
+            return Err(OrganizationsError::invalid(
+                "groups",
+                "name at least one group",
+            ));
         }
         let mut tx = self.begin_for_provider(tenant, provider).await?;
         let org = refs::organization(&mut tx, "organization", organization).await?;
@@ -280,7 +293,14 @@ impl Organizations {
         }
         tx.replace_group_org_mappings(provider, &order).await?;
         let details = json!({"groups": added, "organization": org.id.to_string()});
-        Self::finish_edit(tx, provider, actor, "group organization mapping added", details).await
+        Self::finish_edit(
+            tx,
+            provider,
+            actor,
+            "group organization mapping added",
+            details,
+        )
+        .await
     }
 
     /// Removes a group's organization mapping.
@@ -291,7 +311,8 @@ impl Organizations {
         group: &str,
         actor: &str,
     ) -> Result<MappingView, OrganizationsError> {
-        self.edit_group_order(tenant, provider, group, None, actor).await
+        self.edit_group_order(tenant, provider, group, None, actor)
+            .await
     }
 
     /// Moves a group's organization mapping in the priority order.
@@ -303,7 +324,8 @@ impl Organizations {
         how: Reorder,
         actor: &str,
     ) -> Result<MappingView, OrganizationsError> {
-        self.edit_group_order(tenant, provider, group, Some(how), actor).await
+        self.edit_group_order(tenant, provider, group, Some(how), actor)
+            .await
     }
 
     async fn edit_group_order(
@@ -410,7 +432,11 @@ impl Organizations {
             }
         };
         let settings = OrganizationSettings {
-            profile: check_text("profile", new.settings.profile.as_deref().unwrap_or(""), false)?,
+            profile: check_text(
+                "profile",
+                new.settings.profile.as_deref().unwrap_or(""),
+                false,
+            )?,
             storage_region: check_text(
                 "storage_region",
                 new.settings.storage_region.as_deref().unwrap_or(""),

@@ -105,7 +105,10 @@ pub fn org_label(name: &str, id: Option<OrganizationId>) -> String {
 }
 
 /// Returns an organization's name (its id when it is gone).
-pub(crate) async fn org_name(tx: &mut TenantTx, id: OrganizationId) -> Result<String, OrganizationsError> {
+pub(crate) async fn org_name(
+    tx: &mut TenantTx,
+    id: OrganizationId,
+) -> Result<String, OrganizationsError> {
     Ok(tx
         .organization(id)
         .await?
@@ -133,10 +136,18 @@ pub async fn place_user(
     let choice = choose_org(config, &user.resource, groups);
     let target: Option<(Option<OrganizationId>, String)> = match &choice.target {
         OrgTarget::Unmatched => {
-            let rules: Vec<String> = config.rules.iter().map(|r| format!("{:?}", r.name)).collect();
+            let rules: Vec<String> = config
+                .rules
+                .iter()
+                .map(|r| format!("{:?}", r.name))
+                .collect();
             let detail = format!(
                 "no organization mapping rule of this provider matches the user (rules in priority order: {}); add a rule that matches it, or an 'all users' rule",
-                if rules.is_empty() { "none".to_owned() } else { rules.join(", ") }
+                if rules.is_empty() {
+                    "none".to_owned()
+                } else {
+                    rules.join(", ")
+                }
             );
             if occasion == Occasion::Create {
                 return Err(OrganizationsError::NoMappingRule(detail));

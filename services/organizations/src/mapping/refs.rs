@@ -3,7 +3,9 @@
 //! or userName. Unknown names are NotFound errors naming the field's value.
 
 use roster_core::{GroupId, OrganizationId, RoleId, UserId, user_name_key};
-use roster_store::{GroupCondition, GroupRecord, OrganizationRecord, RoleRecord, TenantTx, UserRecord};
+use roster_store::{
+    GroupCondition, GroupRecord, OrganizationRecord, RoleRecord, TenantTx, UserRecord,
+};
 
 use crate::OrganizationsError;
 
@@ -15,7 +17,10 @@ pub async fn organization(
 ) -> Result<OrganizationRecord, OrganizationsError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(OrganizationsError::invalid(field, "name an organization by id or name"));
+        return Err(OrganizationsError::invalid(
+            field,
+            "name an organization by id or name",
+        ));
     }
     if let Ok(id) = OrganizationId::parse(text)
         && let Some(org) = tx.organization(id).await?
@@ -47,15 +52,16 @@ pub async fn role(
 ) -> Result<RoleRecord, OrganizationsError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(OrganizationsError::invalid(field, "name a role by id or name"));
+        return Err(OrganizationsError::invalid(
+            field,
+            "name a role by id or name",
+        ));
     }
     let roles = tx.roles().await?;
     let key = user_name_key(text);
     roles
         .into_iter()
-        .find(|r| {
-            RoleId::parse(text).is_ok_and(|id| id == r.id) || user_name_key(&r.name) == key
-        })
+        .find(|r| RoleId::parse(text).is_ok_and(|id| id == r.id) || user_name_key(&r.name) == key)
         .ok_or_else(|| OrganizationsError::not_found("role", text))
 }
 
@@ -85,7 +91,10 @@ pub async fn group(
 ) -> Result<GroupRecord, OrganizationsError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(OrganizationsError::invalid(field, "name a group by id or displayName"));
+        return Err(OrganizationsError::invalid(
+            field,
+            "name a group by id or displayName",
+        ));
     }
     if let Ok(id) = GroupId::parse(text)
         && let Some(group) = tx.group(provider, id, false).await?
@@ -114,7 +123,10 @@ pub async fn user(
 ) -> Result<UserRecord, OrganizationsError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(OrganizationsError::invalid(field, "name a user by id or userName"));
+        return Err(OrganizationsError::invalid(
+            field,
+            "name a user by id or userName",
+        ));
     }
     if let Ok(id) = UserId::parse(text)
         && let Some(user) = tx.user_for_admin(id, false).await?

@@ -9,8 +9,8 @@ use roster_core::{GroupId, OrganizationId, RoleId};
 use roster_scim::filter::{AttrPath, CompareOp, Filter, matches_with, parse_filter};
 use roster_scim::schema::{C42_USER_SCHEMA, ResourceKind};
 use roster_store::{
-    GroupOrgMapping, GroupRoleMapping, MappingMethods, MappingRule, OrgMethod, OrganizationSettings,
-    RoleMethod,
+    GroupOrgMapping, GroupRoleMapping, MappingMethods, MappingRule, OrgMethod,
+    OrganizationSettings, RoleMethod,
 };
 use serde_json::Value as Json;
 
@@ -204,12 +204,19 @@ pub fn choose_org(config: &MappingConfig, doc: &Json, groups: &[(GroupId, String
                 "no c42OrgName: the provider's organization for unmapped users".to_owned(),
             ),
             Some(name) => match check_org_name(name) {
-                Ok(name) => plain(OrgTarget::Named(name.clone()), format!("c42OrgName {name:?}")),
+                Ok(name) => plain(
+                    OrgTarget::Named(name.clone()),
+                    format!("c42OrgName {name:?}"),
+                ),
                 Err(why) => OrgChoice {
-                    sync_error: Some(format!("c42OrgName {name:?} is not a valid organization name: {why}; placed in the organization for unmapped users")),
+                    sync_error: Some(format!(
+                        "c42OrgName {name:?} is not a valid organization name: {why}; placed in the organization for unmapped users"
+                    )),
                     ..plain(
                         OrgTarget::Id(fallback),
-                        format!("invalid c42OrgName {name:?}: the provider's organization for unmapped users"),
+                        format!(
+                            "invalid c42OrgName {name:?}: the provider's organization for unmapped users"
+                        ),
                     )
                 },
             },
