@@ -4,6 +4,7 @@
 //! so tests run in parallel. Run them all with `scripts/test` from the repository root: it runs this
 //! binary twice, on PostgreSQL and on the embedded SQLite backend (`ROSTER_TEST_BACKEND`).
 
+mod apply;
 mod common;
 mod discovery;
 mod durability;
@@ -15,6 +16,7 @@ mod isolation;
 mod jobs;
 mod lifecycle;
 mod logs;
+mod mapping;
 mod okta;
 mod providers;
 mod ratelimit;
