@@ -13,12 +13,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{IN_CHUNK, Inner, LifecycleColumns, TenantTx, push_id_list};
+use crate::StoreError;
 use crate::records::{MemberType, Requester};
 use crate::transfer::{
     BUILTIN_ROLES, StoredGroup, StoredMembership, StoredPlacement, StoredUser,
     TOP_LEVEL_ORGANIZATION, push_timestamp,
 };
-use crate::StoreError;
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
 const INSERT_CHUNK: usize = 200;

@@ -32,7 +32,10 @@ pub(super) fn push_keyset_page<DB>(
         qb.push(" WHERE (").push(keys).push(") > ");
         push_id_list(qb, after);
     }
-    qb.push(" ORDER BY ").push(keys).push(" LIMIT ").push_bind(limit);
+    qb.push(" ORDER BY ")
+        .push(keys)
+        .push(" LIMIT ")
+        .push_bind(limit);
 }
 
 /// Runs `SELECT $columns FROM $table` for one keyset page over `$keys`, into rows of `$row`.
@@ -142,12 +145,14 @@ impl TenantTx {
         );
         Ok(rows
             .into_iter()
-            .map(|(provider, group, org_id, priority)| StoredGroupOrgMapping {
-                provider_id: ProviderId::from_uuid(provider),
-                group_id: GroupId::from_uuid(group),
-                org_id,
-                priority,
-            })
+            .map(
+                |(provider, group, org_id, priority)| StoredGroupOrgMapping {
+                    provider_id: ProviderId::from_uuid(provider),
+                    group_id: GroupId::from_uuid(group),
+                    org_id,
+                    priority,
+                },
+            )
             .collect())
     }
 

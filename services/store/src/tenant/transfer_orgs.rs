@@ -9,8 +9,8 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Inner, TenantTx};
 use super::transfer_mappings::{push_keyset_page, read_page};
+use super::{Inner, TenantTx};
 use crate::StoreError;
 use crate::transfer::{
     StoredDigestSettings, StoredOrganization, StoredOrganizationDefaultRole, StoredRole,
@@ -151,14 +151,17 @@ impl TenantTx {
 
     /// Returns the digest settings (the migration seeds the one row).
     pub async fn stored_digest_settings(&mut self) -> Result<StoredDigestSettings, StoreError> {
-        let (frequency, covered_until, updated_at): (String, Option<OffsetDateTime>, OffsetDateTime) =
-            on_tenant!(self, tx => {
-                sqlx::query_as(
-                    "SELECT frequency, covered_until, updated_at FROM digest_settings WHERE id = 1",
-                )
-                .fetch_one(&mut **tx)
-                .await
-            })?;
+        let (frequency, covered_until, updated_at): (
+            String,
+            Option<OffsetDateTime>,
+            OffsetDateTime,
+        ) = on_tenant!(self, tx => {
+            sqlx::query_as(
+                "SELECT frequency, covered_until, updated_at FROM digest_settings WHERE id = 1",
+            )
+            .fetch_one(&mut **tx)
+            .await
+        })?;
         Ok(StoredDigestSettings {
             frequency,
             covered_until,

@@ -1,32 +1,41 @@
-//! The `roster-tenant-export` document, version 2 (version 1 is still read).
+//! The `roster-tenant-export` document, version 3 (versions 1 and 2 are still read).
 //!
 //! JSON Lines: one JSON object per line, each with a `kind`. Records come in
-//! the order of [`KINDS`]: one `header`, one `tenant`, then any number of
-//! `provider`, `provider_settings`, `user`, `group`, `membership`, `job`,
-//! `sync_entry`, `audit_entry` and `provisioning_error` records, and one `end`
-//! whose counts must match what came before. Times are RFC 3339 in UTC; ids
-//! are UUIDs; `secret_digest` is standard base64.
+//! the order of [`KINDS`]: one `header`, one `tenant`, then any number of data
+//! records, one kind after the other, and one `end` whose counts must match
+//! what came before. Times are RFC 3339 in UTC; ids are UUIDs;
+//! `secret_digest` is standard base64.
 //!
-//! Version 1 had no lifecycle facts on `user` and none of the kinds after
-//! `membership` but `end`: its users are read as [`UserLineV1`] and its `end`
-//! as [`EndCountsV1`]. A new record kind gets a place in [`KINDS`] and a
+//! Version 3 added the tables of tenant migration 0003 (organizations, roles,
+//! mappings, apply results, digest settings: `mapping.rs`), a user's
+//! organization and a provider's mapping methods. Version 2 had neither; version
+//! 1 had no lifecycle facts on `user` and no kinds after `membership` but
+//! `end`. Older `user`, `provider_settings` and `end` records are read as
+//! `older.rs` and `end.rs` say and converted with the defaults the migrations
+//! gave existing data. A new record kind gets a place in [`KINDS`] and a
 //! variant of [`Record`]. A reader refuses every kind its document's version
 //! does not have and every field it does not know, so an older build never
 //! imports a document partly.
 
 mod end;
 mod lines;
+mod mapping;
+mod older;
 mod tables;
 
 use roster_core::TenantId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use self::end::EndLineV1;
 pub(crate) use self::end::{EndCounts, EndLine};
-pub(crate) use self::lines::{
-    EmailLine, GroupLine, MembershipLine, ProviderLine, UserLine, UserLineV1,
+use self::end::{EndLineV1, EndLineV2};
+pub(crate) use self::lines::{EmailLine, GroupLine, MembershipLine, ProviderLine, UserLine};
+pub(crate) use self::mapping::{
+    ApplyResultLine, DigestSettingsLine, GroupOrgMappingLine, GroupRoleMappingLine,
+    MappingRuleLine, OrganizationDefaultRoleLine, OrganizationLine, PendingRemapLine,
+    RoleAllowlistLine, RoleLine, UserRoleLine,
 };
+use self::older::{ProviderSettingsLineV2, UserLineV1, UserLineV2};
 pub(crate) use self::tables::{
     AuditEntryLine, JobLine, ProviderSettingsLine, ProvisioningErrorLine, SyncEntryLine,
 };
@@ -35,12 +44,40 @@ use crate::TenantsError;
 /// The header's `format`.
 pub(crate) const FORMAT: &str = "roster-tenant-export";
 /// The header's `version` this build writes.
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 /// Every version this build reads.
-pub(crate) const READABLE_VERSIONS: &[u32] = &[1, 2];
+pub(crate) const READABLE_VERSIONS: &[u32] = &[1, 2, 3];
 
-/// Every record kind of version 2, in document order.
+/// Every record kind of version 3, in document order: a row comes after the rows it
+/// refers to (organizations, though, in id order: the loader sorts their tree).
 pub(crate) const KINDS: &[&str] = &[
+    "header",
+    "tenant",
+    "provider",
+    "provider_settings",
+    "digest_settings",
+    "organization",
+    "role",
+    "organization_default_role",
+    "user",
+    "user_role",
+    "group",
+    "membership",
+    "group_org_mapping",
+    "group_role_mapping",
+    "role_allowlist_entry",
+    "mapping_rule",
+    "pending_remap",
+    "job",
+    "apply_result",
+    "sync_entry",
+    "audit_entry",
+    "provisioning_error",
+    "end",
+];
+
+/// Every record kind of version 2, in document order (a subsequence of [`KINDS`]).
+const KINDS_V2: &[&str] = &[
     "header",
     "tenant",
     "provider",
@@ -74,10 +111,21 @@ pub(crate) enum Record {
     Tenant(TenantLine),
     Provider(ProviderLine),
     ProviderSettings(ProviderSettingsLine),
+    DigestSettings(DigestSettingsLine),
+    Organization(OrganizationLine),
+    Role(RoleLine),
+    OrganizationDefaultRole(OrganizationDefaultRoleLine),
     User(UserLine),
+    UserRole(UserRoleLine),
     Group(GroupLine),
     Membership(MembershipLine),
+    GroupOrgMapping(GroupOrgMappingLine),
+    GroupRoleMapping(GroupRoleMappingLine),
+    RoleAllowlistEntry(RoleAllowlistLine),
+    MappingRule(MappingRuleLine),
+    PendingRemap(PendingRemapLine),
     Job(JobLine),
+    ApplyResult(ApplyResultLine),
     SyncEntry(SyncEntryLine),
     AuditEntry(AuditEntryLine),
     ProvisioningError(ProvisioningErrorLine),
@@ -92,10 +140,21 @@ impl Record {
             Self::Tenant(_) => "tenant",
             Self::Provider(_) => "provider",
             Self::ProviderSettings(_) => "provider_settings",
+            Self::DigestSettings(_) => "digest_settings",
+            Self::Organization(_) => "organization",
+            Self::Role(_) => "role",
+            Self::OrganizationDefaultRole(_) => "organization_default_role",
             Self::User(_) => "user",
+            Self::UserRole(_) => "user_role",
             Self::Group(_) => "group",
             Self::Membership(_) => "membership",
+            Self::GroupOrgMapping(_) => "group_org_mapping",
+            Self::GroupRoleMapping(_) => "group_role_mapping",
+            Self::RoleAllowlistEntry(_) => "role_allowlist_entry",
+            Self::MappingRule(_) => "mapping_rule",
+            Self::PendingRemap(_) => "pending_remap",
             Self::Job(_) => "job",
+            Self::ApplyResult(_) => "apply_result",
             Self::SyncEntry(_) => "sync_entry",
             Self::AuditEntry(_) => "audit_entry",
             Self::ProvisioningError(_) => "provisioning_error",
@@ -156,7 +215,11 @@ pub(crate) fn parse_line(line_no: u64, text: &str, version: u32) -> Result<Recor
         .get("kind")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| invalid("the record has no string `kind`".to_owned()))?;
-    let kinds = if version == 1 { KINDS_V1 } else { KINDS };
+    let kinds = match version {
+        1 => KINDS_V1,
+        2 => KINDS_V2,
+        _ => KINDS,
+    };
     if !kinds.contains(&kind) {
         return Err(invalid(format!(
             "unknown record kind {kind:?}; {FORMAT} version {version} has the records: {}",
@@ -165,19 +228,35 @@ pub(crate) fn parse_line(line_no: u64, text: &str, version: u32) -> Result<Recor
     }
     let kind = kind.to_owned();
     let bad = |err: serde_json::Error| invalid(format!("bad `{kind}` record: {err}"));
+    let mut value = value;
     match (version, kind.as_str()) {
         (1, "user") => {
-            let mut value = value;
             strip_kind(&mut value);
             let v1: UserLineV1 = serde_json::from_value(value).map_err(bad)?;
-            Ok(Record::User(v1.into()))
+            Ok(Record::User(UserLineV2::from(v1).into()))
+        }
+        (2, "user") => {
+            strip_kind(&mut value);
+            let v2: UserLineV2 = serde_json::from_value(value).map_err(bad)?;
+            Ok(Record::User(v2.into()))
+        }
+        (2, "provider_settings") => {
+            strip_kind(&mut value);
+            let v2: ProviderSettingsLineV2 = serde_json::from_value(value).map_err(bad)?;
+            Ok(Record::ProviderSettings(v2.into()))
         }
         (1, "end") => {
-            let mut value = value;
             strip_kind(&mut value);
             let v1: EndLineV1 = serde_json::from_value(value).map_err(bad)?;
             Ok(Record::End(EndLine {
                 counts: v1.counts.into(),
+            }))
+        }
+        (2, "end") => {
+            strip_kind(&mut value);
+            let v2: EndLineV2 = serde_json::from_value(value).map_err(bad)?;
+            Ok(Record::End(EndLine {
+                counts: v2.counts.into(),
             }))
         }
         _ => serde_json::from_value(value).map_err(bad),
@@ -238,6 +317,12 @@ pub(crate) mod tests {
             admin_override: false,
             lifecycle_version: 4,
             state_changed_at: Some(at("2026-01-02T03:04:06.123456Z")),
+            org_id: uuid::Uuid::from_u128(0x0197_0000_0000_7000_8000_0000_0000_0042),
+            org_set_by: "admin".to_owned(),
+            org_reason: Some("moved by an admin".to_owned()),
+            profile: Some("Engineering".to_owned()),
+            storage_region: Some("eu-west".to_owned()),
+            quota_bytes: Some(1 << 40),
         }
     }
 
@@ -313,7 +398,10 @@ pub(crate) mod tests {
             "admin_override",
             "lifecycle_version",
             "state_changed_at",
-        ] {
+        ]
+        .into_iter()
+        .chain(super::older::tests::PLACEMENT_FIELDS)
+        {
             object.remove(field);
         }
         let Record::User(user) = parse_line(4, &value.to_string(), 1).unwrap() else {
@@ -359,11 +447,13 @@ pub(crate) mod tests {
         assert!(user.rank() < end.rank());
         assert_eq!(KINDS[end.rank()], "end");
         assert_eq!(KINDS[user.rank()], "user");
-        // Version 1's order is version 2's with kinds left out.
-        let ranks: Vec<usize> = KINDS_V1
-            .iter()
-            .map(|k| KINDS.iter().position(|x| x == k).unwrap())
-            .collect();
-        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{ranks:?}");
+        // Older versions' orders are this one's with kinds left out.
+        for older in [KINDS_V1, KINDS_V2] {
+            let ranks: Vec<usize> = older
+                .iter()
+                .map(|k| KINDS.iter().position(|x| x == k).unwrap())
+                .collect();
+            assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{ranks:?}");
+        }
     }
 }
