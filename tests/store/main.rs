@@ -59,5 +59,6 @@ mod tenants;
 mod transfer;
 mod transfer_lifecycle;
 mod transfer_mapping;
+mod transfer_seeded;
 mod user_queries;
 mod users;

@@ -1,29 +1,30 @@
 //! The raw reads and writes behind `roster export` / `roster import` for what tenant migration
 //! 0003 added: organizations, roles, default roles, users' roles and organizations, providers'
 //! mapping methods, group mappings, allowlists, rules, queued remaps, apply results and the
-//! digest settings come back exactly as written, page by page, on both backends. The seeded
-//! anchors (top-level organization, builtin roles, digest settings) survive `delete_all_data`
-//! once and are overwritten, never duplicated; everything else it empties.
+//! digest settings come back exactly as written, page by page, on both backends; the seeded
+//! top-level organization and builtin roles are overwritten, never duplicated. (`transfer_seeded`:
+//! what `delete_all_data` keeps, and the defaults older data gets.)
 
 use roster_core::{ProviderId, UserId};
 use roster_store::{
-    BASIC_ROLES, BUILTIN_ROLES, Store, StoredApplyResult, StoredDigestSettings,
-    StoredGroupOrgMapping, StoredGroupRoleMapping, StoredMappingMethods, StoredMappingRule,
-    StoredOrganization, StoredOrganizationDefaultRole, StoredPendingRemap, StoredPlacement,
-    StoredProviderSettings, StoredRole, StoredRoleAllowlistEntry, StoredUserRole,
-    TOP_LEVEL_ORGANIZATION, TenantTx,
+    BUILTIN_ROLES, Store, StoredApplyResult, StoredDigestSettings, StoredGroupOrgMapping,
+    StoredGroupRoleMapping, StoredMappingMethods, StoredMappingRule, StoredOrganization,
+    StoredOrganizationDefaultRole, StoredPendingRemap, StoredPlacement, StoredProviderSettings,
+    StoredRole, StoredRoleAllowlistEntry, StoredUserRole, TOP_LEVEL_ORGANIZATION, TenantTx,
 };
 use uuid::Uuid;
 
 use crate::harness::{active_tenant, assert_conflict, assert_not_found};
 use crate::transfer::{all_users, at, stored_group, stored_user};
 
-conformance!(
-    organizations_roles_and_mappings_round_trip_exactly_page_by_page,
-    delete_all_data_keeps_only_the_seeded_anchors_and_older_data_gets_the_defaults,
-);
+conformance!(organizations_roles_and_mappings_round_trip_exactly_page_by_page);
 
-fn organization(id: Uuid, parent: Option<Uuid>, name: &str, n: i64) -> StoredOrganization {
+pub(crate) fn organization(
+    id: Uuid,
+    parent: Option<Uuid>,
+    name: &str,
+    n: i64,
+) -> StoredOrganization {
     StoredOrganization {
         id,
         name: name.to_owned(),
@@ -38,7 +39,7 @@ fn organization(id: Uuid, parent: Option<Uuid>, name: &str, n: i64) -> StoredOrg
     }
 }
 
-fn role(id: Uuid, builtin: bool, name: &str) -> StoredRole {
+pub(crate) fn role(id: Uuid, builtin: bool, name: &str) -> StoredRole {
     StoredRole {
         id,
         name: name.to_owned(),
@@ -49,7 +50,7 @@ fn role(id: Uuid, builtin: bool, name: &str) -> StoredRole {
     }
 }
 
-fn rule(provider: ProviderId, org: Uuid, position: i64) -> StoredMappingRule {
+pub(crate) fn rule(provider: ProviderId, org: Uuid, position: i64) -> StoredMappingRule {
     StoredMappingRule {
         id: Uuid::now_v7(),
         provider_id: provider,
@@ -66,7 +67,7 @@ fn rule(provider: ProviderId, org: Uuid, position: i64) -> StoredMappingRule {
     }
 }
 
-fn settings(provider: ProviderId) -> StoredProviderSettings {
+pub(crate) fn settings(provider: ProviderId) -> StoredProviderSettings {
     StoredProviderSettings {
         provider_id: provider,
         username: "scim-okta".to_owned(),
@@ -79,20 +80,23 @@ fn settings(provider: ProviderId) -> StoredProviderSettings {
 
 /// Every row of the tables of migration 0003, as the export reads them.
 #[derive(Debug, PartialEq)]
-struct Tables {
-    organizations: Vec<StoredOrganization>,
-    roles: Vec<StoredRole>,
-    default_roles: Vec<StoredOrganizationDefaultRole>,
-    user_roles: Vec<StoredUserRole>,
-    group_orgs: Vec<StoredGroupOrgMapping>,
-    group_roles: Vec<StoredGroupRoleMapping>,
-    allowlist: Vec<StoredRoleAllowlistEntry>,
-    rules: Vec<StoredMappingRule>,
-    remaps: Vec<StoredPendingRemap>,
-    apply: Vec<StoredApplyResult>,
+pub(crate) struct Tables {
+    pub(crate) organizations: Vec<StoredOrganization>,
+    pub(crate) roles: Vec<StoredRole>,
+    pub(crate) default_roles: Vec<StoredOrganizationDefaultRole>,
+    pub(crate) user_roles: Vec<StoredUserRole>,
+    pub(crate) group_orgs: Vec<StoredGroupOrgMapping>,
+    pub(crate) group_roles: Vec<StoredGroupRoleMapping>,
+    pub(crate) allowlist: Vec<StoredRoleAllowlistEntry>,
+    pub(crate) rules: Vec<StoredMappingRule>,
+    pub(crate) remaps: Vec<StoredPendingRemap>,
+    pub(crate) apply: Vec<StoredApplyResult>,
 }
 
-async fn tables(store: &Store, tenant: &roster_core::TenantId) -> anyhow::Result<Tables> {
+pub(crate) async fn tables(
+    store: &Store,
+    tenant: &roster_core::TenantId,
+) -> anyhow::Result<Tables> {
     Ok(Tables {
         organizations: read_all!(store, tenant, stored_organizations_after, |l| l.id),
         roles: read_all!(store, tenant, stored_roles_after, |l| l.id),
@@ -341,133 +345,5 @@ async fn organizations_roles_and_mappings_round_trip_exactly_page_by_page(
         reason: None,
     };
     assert_not_found(tx.insert_stored_user_roles(&[stray]).await);
-    Ok(())
-}
-
-async fn delete_all_data_keeps_only_the_seeded_anchors_and_older_data_gets_the_defaults(
-    store: &Store,
-) -> anyhow::Result<()> {
-    let tenant = active_tenant(store).await?;
-    let provider = ProviderId::generate();
-    let basic: Vec<StoredOrganizationDefaultRole> = BASIC_ROLES
-        .iter()
-        .map(|role_id| StoredOrganizationDefaultRole {
-            org_id: TOP_LEVEL_ORGANIZATION,
-            role_id: *role_id,
-        })
-        .collect();
-
-    // What migration 0003 seeds into a new tenant.
-    let seeded = tables(store, &tenant).await?;
-    assert_eq!(seeded.organizations.len(), 1);
-    let top = seeded.organizations[0].clone();
-    assert_eq!(
-        (top.id, top.parent_id, top.name.as_str()),
-        (TOP_LEVEL_ORGANIZATION, None, "Top-level organization")
-    );
-    let ids: Vec<Uuid> = seeded.roles.iter().map(|r| r.id).collect();
-    assert_eq!(ids, BUILTIN_ROLES);
-    assert!(seeded.roles.iter().all(|r| r.builtin));
-    assert_eq!(seeded.default_roles, basic);
-    assert!(seeded.allowlist.is_empty() && seeded.rules.is_empty());
-    let mut tx = store.begin(&tenant).await?;
-    let digest = tx.stored_digest_settings().await?;
-    assert_eq!(digest.frequency, "daily");
-
-    // Rows in every table, then everything goes but the anchors.
-    let child = Uuid::now_v7();
-    tx.insert_stored_organizations(&[organization(child, Some(TOP_LEVEL_ORGANIZATION), "Ops", 2)])
-        .await?;
-    tx.insert_stored_organizations(&[organization(Uuid::now_v7(), Some(child), "Ops EU", 3)])
-        .await?;
-    let custom = Uuid::now_v7();
-    tx.insert_stored_roles(&[role(custom, false, "Auditor")])
-        .await?;
-    tx.insert_stored_provider_settings(&[settings(provider)])
-        .await?;
-    let user = stored_user(provider, 1);
-    tx.insert_stored_users(std::slice::from_ref(&user)).await?;
-    tx.insert_stored_user_roles(&[StoredUserRole {
-        user_id: user.id,
-        role_id: custom,
-        granted_by: "admin".to_owned(),
-        reason: None,
-    }])
-    .await?;
-    let group = stored_group(provider, "Ops");
-    tx.insert_stored_groups(std::slice::from_ref(&group))
-        .await?;
-    tx.insert_stored_group_org_mappings(&[StoredGroupOrgMapping {
-        provider_id: provider,
-        group_id: group.id,
-        org_id: child,
-        priority: 1,
-    }])
-    .await?;
-    tx.insert_stored_group_role_mappings(&[StoredGroupRoleMapping {
-        provider_id: provider,
-        group_id: group.id,
-        role_id: custom,
-    }])
-    .await?;
-    tx.insert_stored_role_allowlist(&[StoredRoleAllowlistEntry {
-        provider_id: provider,
-        role_id: custom,
-    }])
-    .await?;
-    tx.insert_stored_mapping_rules(&[rule(provider, child, 0)])
-        .await?;
-    tx.insert_stored_pending_remaps(&[StoredPendingRemap {
-        user_id: user.id,
-        provider_id: provider,
-        queued_at: at(1767227000, 5),
-    }])
-    .await?;
-    tx.commit().await?;
-
-    let mut tx = store.begin(&tenant).await?;
-    tx.delete_all_data().await?;
-    tx.commit().await?;
-    let left = tables(store, &tenant).await?;
-    assert_eq!(
-        left,
-        Tables {
-            organizations: vec![top],
-            roles: seeded.roles.clone(),
-            default_roles: vec![],
-            user_roles: vec![],
-            group_orgs: vec![],
-            group_roles: vec![],
-            allowlist: vec![],
-            rules: vec![],
-            remaps: vec![],
-            apply: vec![],
-        }
-    );
-    let mut tx = store.begin(&tenant).await?;
-    assert_eq!(tx.stored_digest_settings().await?, digest);
-
-    // Data from before migration 0003 gets what the migration gave: the top-level
-    // organization's default roles and the basic roles on each provider's allowlist.
-    let other = ProviderId::generate();
-    tx.insert_stored_provider_settings(&[settings(provider), settings(other)])
-        .await?;
-    tx.insert_defaults_of_migration_0003().await?;
-    tx.commit().await?;
-    let after = tables(store, &tenant).await?;
-    assert_eq!(after.default_roles, basic);
-    let mut expected: Vec<StoredRoleAllowlistEntry> = [provider, other]
-        .into_iter()
-        .flat_map(|provider_id| {
-            BASIC_ROLES
-                .into_iter()
-                .map(move |role_id| StoredRoleAllowlistEntry {
-                    provider_id,
-                    role_id,
-                })
-        })
-        .collect();
-    expected.sort_by_key(|e| (e.provider_id, e.role_id));
-    assert_eq!(after.allowlist, expected);
     Ok(())
 }
