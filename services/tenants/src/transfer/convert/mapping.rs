@@ -367,3 +367,6 @@ impl ApplyResultLine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -222,6 +222,63 @@ mod tests {
     }
 
     #[test]
+    fn records_naming_what_the_document_does_not_hold_are_refused() {
+        use crate::transfer::format::{
+            DigestSettingsLine, GroupOrgMappingLine, OrganizationDefaultRoleLine, UserRoleLine,
+        };
+        let mut loader = Loader::new(roster_core::TenantId::generate());
+        let digest = || {
+            Record::DigestSettings(DigestSettingsLine {
+                frequency: "never".to_owned(),
+                covered_until: None,
+                updated_at: OffsetDateTime::UNIX_EPOCH,
+            })
+        };
+        let default_role = |org_id, role_id| {
+            Record::OrganizationDefaultRole(OrganizationDefaultRoleLine { org_id, role_id })
+        };
+        loader.check(digest()).unwrap();
+        assert!(loader.check(digest()).unwrap_err().contains("second"));
+        // The seeded organization and roles are always there; others must be in the document.
+        loader
+            .check(default_role(TOP_LEVEL_ORGANIZATION, BUILTIN_ROLES[0]))
+            .unwrap();
+        let err = loader
+            .check(default_role(Uuid::now_v7(), BUILTIN_ROLES[0]))
+            .unwrap_err();
+        assert!(err.contains("names organization"), "{err}");
+        let err = loader
+            .check(default_role(TOP_LEVEL_ORGANIZATION, Uuid::now_v7()))
+            .unwrap_err();
+        assert!(err.contains("names role"), "{err}");
+        let err = loader
+            .check(Record::UserRole(UserRoleLine {
+                user_id: roster_core::UserId::generate(),
+                role_id: BUILTIN_ROLES[1],
+                granted_by: "admin".to_owned(),
+                reason: None,
+            }))
+            .unwrap_err();
+        assert!(err.contains("names user"), "{err}");
+        let err = loader
+            .check(Record::GroupOrgMapping(GroupOrgMappingLine {
+                provider_id: roster_core::ProviderId::generate(),
+                group_id: roster_core::GroupId::generate(),
+                org_id: TOP_LEVEL_ORGANIZATION,
+                priority: 1,
+            }))
+            .unwrap_err();
+        assert!(err.contains("names group"), "{err}");
+        assert_eq!(
+            (
+                loader.counts.digest_settings,
+                loader.counts.organization_default_roles
+            ),
+            (1, 1)
+        );
+    }
+
+    #[test]
     fn missing_parents_and_cycles_are_refused() {
         let err = tree_order(vec![org(0xa, Some(Uuid::from_u128(0xf)))]).unwrap_err();
         assert!(err.contains("has parent"), "{err}");
