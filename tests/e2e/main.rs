@@ -27,3 +27,4 @@ mod tracing;
 mod transfer;
 mod transfer_jobs;
 mod transfer_lifecycle;
+mod transfer_mapping;

@@ -324,7 +324,7 @@ async fn export_import_moves_a_tenant_to_postgresql_with_its_ids_and_credentials
         .collect();
     assert_eq!(lines[0]["kind"], "header");
     assert_eq!(lines[0]["format"], "roster-tenant-export");
-    assert_eq!(lines[0]["version"], 2);
+    assert_eq!(lines[0]["version"], 3);
     assert_eq!(lines[0]["backend"], "sqlite");
     let key = std::fs::read_to_string(source.data_dir().join("internal.key")).expect("key");
     assert!(

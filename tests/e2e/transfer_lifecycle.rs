@@ -24,7 +24,7 @@ pub(crate) type JobRow = (
     Option<String>,
 );
 
-fn other(backend: Backend) -> Backend {
+pub(crate) fn other(backend: Backend) -> Backend {
     match backend {
         Backend::Postgres => Backend::Sqlite,
         Backend::Sqlite => Backend::Postgres,
@@ -83,7 +83,7 @@ fn to_millis(value: &mut Value) {
 }
 
 /// Returns every line of an export but the header, times rounded to the millisecond.
-fn records(path: &std::path::Path) -> Vec<Value> {
+pub(crate) fn records(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .expect("read the export")
         .lines()
@@ -192,7 +192,7 @@ async fn export_import_keeps_legal_holds_pending_deactivations_jobs_and_logs() {
             .expect("header"),
     )
     .expect("JSON");
-    assert_eq!(header["version"], 2);
+    assert_eq!(header["version"], 3);
     assert_eq!(summary["users"], 5, "{summary}");
     assert_eq!(summary["provider_settings"], 1, "{summary}");
     assert!(summary["jobs"].as_u64() >= Some(3), "{summary}");

@@ -30,6 +30,22 @@ macro_rules! conformance {
     )+};
 }
 
+/// Reads every row of one table through a snapshot, two at a time.
+macro_rules! read_all {
+    ($store:expr, $tenant:expr, $read:ident, |$last:ident| $key:expr) => {{
+        let mut tx = $store.begin_snapshot($tenant).await?;
+        let mut rows = Vec::new();
+        let mut after = None;
+        loop {
+            let page = tx.$read(after, 2).await?;
+            let Some($last) = page.last() else { break };
+            after = Some($key);
+            rows.extend(page);
+        }
+        rows
+    }};
+}
+
 mod embedded;
 mod groups;
 mod harness;
@@ -42,5 +58,7 @@ mod providers;
 mod tenants;
 mod transfer;
 mod transfer_lifecycle;
+mod transfer_mapping;
+mod transfer_seeded;
 mod user_queries;
 mod users;

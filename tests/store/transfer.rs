@@ -8,7 +8,7 @@ use std::time::Duration;
 use roster_core::{GroupId, ProviderId, TenantId, UserId, user_name_key};
 use roster_store::{
     CredentialKind, LifecycleRecord, MemberType, ProviderRecord, Store, StoredGroup,
-    StoredMembership, StoredUser, TenantState, UserCondition,
+    StoredMembership, StoredPlacement, StoredUser, TenantState, UserCondition,
 };
 use sqlx::types::time::OffsetDateTime;
 
@@ -57,10 +57,11 @@ pub(crate) fn stored_user(provider: ProviderId, n: usize) -> StoredUser {
         ),
         updated_at: at(1767225599, 999),
         lifecycle: LifecycleRecord::default(),
+        placement: StoredPlacement::default(),
     }
 }
 
-fn stored_group(provider: ProviderId, name: &str) -> StoredGroup {
+pub(crate) fn stored_group(provider: ProviderId, name: &str) -> StoredGroup {
     StoredGroup {
         id: GroupId::generate(),
         provider_id: provider,

@@ -1,13 +1,14 @@
 //! The raw reads and writes behind `roster export` / `roster import` for what tenant migration
 //! 0002 added: users' lifecycle facts, provider settings, jobs in every state, the sync and audit
 //! logs and the provisioning errors come back exactly as written, page by page, on both backends;
-//! `delete_all_data` empties those tables too; the seeded `purge_logs` job is found.
+//! `delete_all_data` empties those tables too; the seeded `purge_logs` and `send_digest` jobs are
+//! found.
 
 use roster_core::{ProviderId, UserId, user_name_key};
 use roster_store::{
     ActorKind, LifecycleRecord, Requester, Store, StoredAuditEntry, StoredJob,
-    StoredProviderSettings, StoredProvisioningError, StoredSyncEntry, StoredUser, TenantTx,
-    UserState,
+    StoredMappingMethods, StoredProviderSettings, StoredProvisioningError, StoredSyncEntry,
+    StoredUser, TOP_LEVEL_ORGANIZATION, TenantTx, UserState,
 };
 use uuid::Uuid;
 
@@ -163,22 +164,6 @@ fn provisioning_error(provider: ProviderId, n: i64) -> StoredProvisioningError {
     }
 }
 
-/// Reads every row of one table through a snapshot, two at a time.
-macro_rules! read_all {
-    ($store:expr, $tenant:expr, $read:ident, |$last:ident| $key:expr) => {{
-        let mut tx = $store.begin_snapshot($tenant).await?;
-        let mut rows = Vec::new();
-        let mut after = None;
-        loop {
-            let page = tx.$read(after, 2).await?;
-            let Some($last) = page.last() else { break };
-            after = Some($key);
-            rows.extend(page);
-        }
-        rows
-    }};
-}
-
 async fn jobs_settings_and_logs_round_trip_exactly_page_by_page(
     store: &Store,
 ) -> anyhow::Result<()> {
@@ -191,6 +176,12 @@ async fn jobs_settings_and_logs_round_trip_exactly_page_by_page(
             deactivation_delay_secs: 3600,
             last_success_at: Some(at(1767225000, 333)),
             updated_at: at(1767224000, 0),
+            mapping: StoredMappingMethods {
+                org_method: "groups".to_owned(),
+                org_target_id: Uuid::now_v7(),
+                org_parent_id: TOP_LEVEL_ORGANIZATION,
+                role_method: "groups".to_owned(),
+            },
         },
         StoredProviderSettings {
             provider_id: entra,
@@ -198,6 +189,7 @@ async fn jobs_settings_and_logs_round_trip_exactly_page_by_page(
             deactivation_delay_secs: 0,
             last_success_at: None,
             updated_at: at(1767224001, 999),
+            mapping: StoredMappingMethods::default(),
         },
     ];
     let mut jobs = vec![
@@ -281,18 +273,27 @@ async fn delete_all_data_empties_the_jobs_and_logs_and_seeded_jobs_are_found(
     let tenant = active_tenant(store).await?;
     let provider = ProviderId::generate();
     let mut tx = store.begin(&tenant).await?;
-    // A new tenant has the daily log purge that migration 0002 seeds, and nothing else.
+    // A new tenant has the daily log purge that migration 0002 seeds and the daily digest
+    // that migration 0003 seeds, and no other job.
     let seeded = tx.seeded_live_jobs().await?;
-    assert_eq!(seeded.len(), 1, "{seeded:?}");
+    let found: Vec<(&str, Option<&str>, &str)> = seeded
+        .iter()
+        .map(|job| {
+            (
+                job.kind.as_str(),
+                job.unique_key.as_deref(),
+                job.state.as_str(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (
-            seeded[0].kind.as_str(),
-            seeded[0].unique_key.as_deref(),
-            seeded[0].state.as_str()
-        ),
-        ("purge_logs", Some("purge_logs"), "pending")
+        found,
+        vec![
+            ("purge_logs", Some("purge_logs"), "pending"),
+            ("send_digest", Some("send_digest"), "pending"),
+        ]
     );
-    assert_eq!(count_rows(&mut tx).await?, [0, 1, 0, 0, 0]);
+    assert_eq!(count_rows(&mut tx).await?, [0, 2, 0, 0, 0]);
 
     tx.insert_stored_provider_settings(&[StoredProviderSettings {
         provider_id: provider,
@@ -300,6 +301,7 @@ async fn delete_all_data_empties_the_jobs_and_logs_and_seeded_jobs_are_found(
         deactivation_delay_secs: 60,
         last_success_at: None,
         updated_at: at(1767224000, 0),
+        mapping: StoredMappingMethods::default(),
     }])
     .await?;
     tx.insert_stored_jobs(&[job("pending", Some("deactivate:x"), Some(2), 1)])
@@ -310,14 +312,14 @@ async fn delete_all_data_empties_the_jobs_and_logs_and_seeded_jobs_are_found(
     tx.insert_stored_provisioning_errors(&[provisioning_error(provider, 1)])
         .await?;
     tx.insert_stored_users(&[held(provider)]).await?;
-    assert_eq!(count_rows(&mut tx).await?, [1, 2, 1, 1, 1]);
+    assert_eq!(count_rows(&mut tx).await?, [1, 3, 1, 1, 1]);
     tx.commit().await?;
 
     let mut tx = store.begin(&tenant).await?;
     tx.delete_all_data().await?;
     assert_eq!(count_rows(&mut tx).await?, [0, 0, 0, 0, 0]);
     assert!(tx.seeded_live_jobs().await?.is_empty());
-    // The seeded job goes back in exactly as it was.
+    // The seeded jobs go back in exactly as they were.
     tx.insert_stored_jobs(&seeded).await?;
     assert_eq!(tx.seeded_live_jobs().await?, seeded);
     tx.commit().await?;

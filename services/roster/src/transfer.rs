@@ -206,6 +206,17 @@ fn counts_json(counts: &pb::TransferCounts) -> serde_json::Value {
         "sync_entries": counts.sync_entries,
         "audit_entries": counts.audit_entries,
         "provisioning_errors": counts.provisioning_errors,
+        "digest_settings": counts.digest_settings,
+        "organizations": counts.organizations,
+        "roles": counts.roles,
+        "organization_default_roles": counts.organization_default_roles,
+        "user_roles": counts.user_roles,
+        "group_org_mappings": counts.group_org_mappings,
+        "group_role_mappings": counts.group_role_mappings,
+        "role_allowlist": counts.role_allowlist,
+        "mapping_rules": counts.mapping_rules,
+        "pending_remaps": counts.pending_remaps,
+        "apply_results": counts.apply_results,
         "bytes": counts.bytes,
     })
 }
@@ -213,12 +224,15 @@ fn counts_json(counts: &pb::TransferCounts) -> serde_json::Value {
 /// Returns a transfer's counts as words.
 fn describe_counts(counts: &pb::TransferCounts) -> String {
     format!(
-        "{} providers, {} users, {} groups, {} memberships, {} jobs, {} sync-log and {} audit-log \
-         entries, {} provisioning errors",
+        "{} providers, {} organizations, {} roles, {} users, {} groups, {} memberships, {} \
+         mapping rules, {} jobs, {} sync-log and {} audit-log entries, {} provisioning errors",
         counts.providers,
+        counts.organizations,
+        counts.roles,
         counts.users,
         counts.groups,
         counts.memberships,
+        counts.mapping_rules,
         counts.jobs,
         counts.sync_entries,
         counts.audit_entries,

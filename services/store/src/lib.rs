@@ -62,8 +62,12 @@ pub use tenant::remaps::ApplyResult;
 pub use tenant::retention::{PurgeCounts, SYNC_LOG_RETENTION_DAYS};
 pub use tenant::test_hooks::CLOCK_OFFSET;
 pub use transfer::{
-    EmbeddedSnapshot, StoredAuditEntry, StoredGroup, StoredJob, StoredMembership,
-    StoredProviderSettings, StoredProvisioningError, StoredSyncEntry, StoredUser,
+    BASIC_ROLES, BUILTIN_ROLES, EmbeddedSnapshot, StoredApplyResult, StoredAuditEntry,
+    StoredDigestSettings, StoredGroup, StoredGroupOrgMapping, StoredGroupRoleMapping, StoredJob,
+    StoredMappingMethods, StoredMappingRule, StoredMembership, StoredOrganization,
+    StoredOrganizationDefaultRole, StoredPendingRemap, StoredPlacement, StoredProviderSettings,
+    StoredProvisioningError, StoredRole, StoredRoleAllowlistEntry, StoredSyncEntry, StoredUser,
+    StoredUserRole, TOP_LEVEL_ORGANIZATION,
 };
 
 /// Where the data lives, for [`Store::connect`].

@@ -753,4 +753,7 @@ pub(crate) mod remaps;
 pub(crate) mod retention;
 pub(crate) mod test_hooks;
 mod transfer;
+mod transfer_mapping_writes;
+mod transfer_mappings;
+mod transfer_orgs;
 mod transfer_tables;

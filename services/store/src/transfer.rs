@@ -9,7 +9,11 @@
 //!   ([`Store::snapshot_embedded`], `sqlite/backup.rs`).
 //!
 //! Every method works on both backends, so a tenant moves from embedded SQLite
-//! to PostgreSQL and back.
+//! to PostgreSQL and back. The rows of tenant migration 0003 are in
+//! `transfer/organizations.rs` and `transfer/mappings.rs`.
+
+mod mappings;
+mod organizations;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +23,16 @@ use sqlx::{Database, Encode, Type};
 use time::OffsetDateTime;
 
 use crate::{Backend, Dialect, LifecycleRecord, MemberType, Store, StoreError, TenantTx};
+
+pub use self::mappings::{
+    StoredApplyResult, StoredGroupOrgMapping, StoredGroupRoleMapping, StoredMappingMethods,
+    StoredMappingRule, StoredPendingRemap, StoredRoleAllowlistEntry,
+};
+pub use self::organizations::{
+    BASIC_ROLES, BUILTIN_ROLES, StoredDigestSettings, StoredOrganization,
+    StoredOrganizationDefaultRole, StoredPlacement, StoredRole, StoredUserRole,
+    TOP_LEVEL_ORGANIZATION,
+};
 
 /// A user as stored: every column, and its e-mail index rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +61,8 @@ pub struct StoredUser {
     pub updated_at: OffsetDateTime,
     /// The lifecycle columns, `lifecycle_version` included (it fences the user's jobs).
     pub lifecycle: LifecycleRecord,
+    /// Its organization and what a rule set for it.
+    pub placement: StoredPlacement,
 }
 
 /// A group as stored: every column (members are [`StoredMembership`]s).
@@ -96,6 +112,8 @@ pub struct StoredProviderSettings {
     pub last_success_at: Option<OffsetDateTime>,
     /// Last change of the row.
     pub updated_at: OffsetDateTime,
+    /// Its organization and role mapping methods.
+    pub mapping: StoredMappingMethods,
 }
 
 /// A job row, every column (see `tenant/postgres/0002_lifecycle_jobs_logs.sql`).

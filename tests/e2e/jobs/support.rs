@@ -260,6 +260,26 @@ impl TenantDb {
         }
     }
 
+    /// Runs one statement that binds only ids, in order: rows that no API writes yet.
+    pub async fn execute(&self, sql: &str, ids: &[uuid::Uuid]) {
+        match self {
+            TenantDb::Postgres { pool, .. } => {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.execute(pool).await.expect(sql);
+            }
+            TenantDb::Sqlite(pool) => {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.execute(pool).await.expect(sql);
+            }
+        }
+    }
+
     /// Counts audit entries of `event` about `target` (a user or job id).
     pub async fn audit_count(&self, event: &str, target: &str) -> i64 {
         let sql = format!(

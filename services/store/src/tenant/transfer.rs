@@ -1,8 +1,9 @@
 //! Raw reads and writes of a tenant's users, groups and memberships for export
 //! and import: every column as stored, ids, versions, lifecycle facts and
 //! timestamps included. Reads page by keyset (id order), so a snapshot
-//! transaction can stream any size of tenant. Jobs, provider settings and the
-//! logs are in `transfer_tables.rs`.
+//! transaction can stream any size of tenant. Jobs and the logs are in
+//! `transfer_tables.rs`; organizations and roles in `transfer_orgs.rs`;
+//! provider settings and mappings in `transfer_mappings.rs`.
 
 use std::collections::HashMap;
 
@@ -14,15 +15,28 @@ use uuid::Uuid;
 use super::{IN_CHUNK, Inner, LifecycleColumns, TenantTx, push_id_list};
 use crate::StoreError;
 use crate::records::{MemberType, Requester};
-use crate::transfer::{StoredGroup, StoredMembership, StoredUser, push_timestamp};
+use crate::transfer::{
+    BUILTIN_ROLES, StoredGroup, StoredMembership, StoredPlacement, StoredUser,
+    TOP_LEVEL_ORGANIZATION, push_timestamp,
+};
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
 const INSERT_CHUNK: usize = 200;
 
-/// Every tenant data table, children before parents, for [`TenantTx::delete_all_data`].
+/// Every tenant data table emptied by [`TenantTx::delete_all_data`], children before parents.
 /// A migration that adds a table adds it here, or an import retry would keep its rows.
 /// `test_hooks` is not data: only test builds use it, and an export never carries it.
+/// `organizations` and `roles` lose all but their seeded rows afterwards; `digest_settings`
+/// keeps its one row, which an import overwrites.
 const TENANT_TABLES: &[&str] = &[
+    "apply_results",
+    "pending_remaps",
+    "mapping_rules",
+    "role_allowlist",
+    "group_role_mappings",
+    "group_org_mappings",
+    "user_roles",
+    "organization_default_roles",
     "group_members",
     "user_emails",
     "groups",
@@ -48,6 +62,12 @@ struct StoredUserRow {
     updated_at: OffsetDateTime,
     #[sqlx(flatten)]
     lifecycle: LifecycleColumns,
+    org_id: Uuid,
+    org_set_by: String,
+    org_reason: Option<String>,
+    profile: Option<String>,
+    storage_region: Option<String>,
+    quota_bytes: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -91,7 +111,8 @@ impl TenantTx {
                 "SELECT id, provider_id, user_name, user_name_key, external_id, display_name_key, \
                  resource, version, created_at, updated_at, state, deactivation_due_at, \
                  deactivation_requested_by, legal_hold, deleted_by_provider, deleted_at, \
-                 admin_override, lifecycle_version, state_changed_at FROM users",
+                 admin_override, lifecycle_version, state_changed_at, org_id, org_set_by, \
+                 org_reason, profile, storage_region, quota_bytes FROM users",
             );
             if let Some(after) = after {
                 qb.push(" WHERE id > ").push_bind(after.as_uuid());
@@ -121,6 +142,14 @@ impl TenantTx {
             .map(|row| {
                 Ok(StoredUser {
                     lifecycle: row.lifecycle.try_into()?,
+                    placement: StoredPlacement {
+                        org_id: row.org_id,
+                        org_set_by: row.org_set_by,
+                        org_reason: row.org_reason,
+                        profile: row.profile,
+                        storage_region: row.storage_region,
+                        quota_bytes: row.quota_bytes,
+                    },
                     id: UserId::from_uuid(row.id),
                     provider_id: ProviderId::from_uuid(row.provider_id),
                     emails: by_user.remove(&row.id).unwrap_or_default(),
@@ -186,8 +215,13 @@ impl TenantTx {
             .collect())
     }
 
-    /// Deletes every row of every tenant table: an import starts from nothing,
-    /// even when it retries after one that was interrupted.
+    /// Deletes every row of every tenant table but the rows tenant migration 0003
+    /// seeds as anchors, which other rows and column defaults name: the top-level
+    /// organization, the builtin roles and the digest settings row. An import starts
+    /// from that, even when it retries after one that was interrupted, and
+    /// overwrites the anchors with the document's. The seeded jobs and default roles
+    /// go too: an import puts them back ([`TenantTx::seeded_live_jobs`],
+    /// [`TenantTx::insert_defaults_of_migration_0003`]).
     pub async fn delete_all_data(&mut self) -> Result<(), StoreError> {
         for table in TENANT_TABLES {
             on_tenant!(self, tx => {
@@ -198,6 +232,20 @@ impl TenantTx {
                     .map(|_| ())
             })?;
         }
+        // One statement: a parent and its children go together, so the foreign key
+        // holds at the statement's end on both backends.
+        on_tenant!(self, tx => {
+            sqlx::query("DELETE FROM organizations WHERE id <> $1")
+                .bind(TOP_LEVEL_ORGANIZATION)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        on_tenant!(self, tx => {
+            let mut qb = QueryBuilder::new("DELETE FROM roles WHERE id NOT IN ");
+            push_id_list(&mut qb, &BUILTIN_ROLES);
+            qb.build().execute(&mut **tx).await.map(|_| ())
+        })?;
         Ok(())
     }
 
@@ -212,7 +260,8 @@ impl TenantTx {
                      display_name_key, resource, version, created_at, updated_at, state, \
                      deactivation_due_at, deactivation_requested_by, legal_hold, \
                      deleted_by_provider, deleted_at, admin_override, lifecycle_version, \
-                     state_changed_at) ",
+                     state_changed_at, org_id, org_set_by, org_reason, profile, storage_region, \
+                     quota_bytes) ",
                 );
                 qb.push_values(chunk, |mut b, user| {
                     let life = &user.lifecycle;
@@ -235,6 +284,13 @@ impl TenantTx {
                     b.push_bind(life.admin_override)
                         .push_bind(life.lifecycle_version);
                     push_timestamp(&mut b, dialect, life.state_changed_at);
+                    let place = &user.placement;
+                    b.push_bind(place.org_id)
+                        .push_bind(&place.org_set_by)
+                        .push_bind(&place.org_reason)
+                        .push_bind(&place.profile)
+                        .push_bind(&place.storage_region)
+                        .push_bind(place.quota_bytes);
                 });
                 qb.build().execute(&mut **tx).await.map(|_| ())
             })?;

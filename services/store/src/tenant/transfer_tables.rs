@@ -1,6 +1,6 @@
 //! Raw reads and writes, for export and import, of the tables tenant migration
-//! 0002 added: provider settings, jobs, the sync log, the audit log and the
-//! provisioning errors. Every column as stored; reads page by keyset (id
+//! 0002 added: jobs, the sync log, the audit log and the provisioning errors
+//! (provider settings are in `transfer_mappings.rs`). Every column as stored; reads page by keyset (id
 //! order), so a snapshot transaction streams logs of any length. `test_hooks`
 //! is test-only and never read here.
 
@@ -12,8 +12,7 @@ use uuid::Uuid;
 use super::job_admin::{JOB_COLUMNS, JobRow};
 use super::{Inner, TenantTx};
 use crate::transfer::{
-    StoredAuditEntry, StoredJob, StoredProviderSettings, StoredProvisioningError, StoredSyncEntry,
-    push_timestamp,
+    StoredAuditEntry, StoredJob, StoredProvisioningError, StoredSyncEntry, push_timestamp,
 };
 use crate::{ActorKind, StoreError};
 
@@ -21,8 +20,8 @@ use crate::{ActorKind, StoreError};
 const INSERT_CHUNK: usize = 200;
 
 /// The unique keys of the live jobs that tenant migrations seed into every new
-/// tenant (0002: the daily `purge_logs`).
-const SEEDED_JOB_KEYS: &[&str] = &["purge_logs"];
+/// tenant (0002: the daily `purge_logs`; 0003: the daily `send_digest`).
+const SEEDED_JOB_KEYS: &[&str] = &["purge_logs", "send_digest"];
 
 impl From<JobRow> for StoredJob {
     fn from(row: JobRow) -> Self {
@@ -103,32 +102,6 @@ macro_rules! page_query {
 }
 
 impl TenantTx {
-    /// Returns up to `limit` provider settings rows with provider ids greater than `after`.
-    pub async fn stored_provider_settings_after(
-        &mut self,
-        after: Option<ProviderId>,
-        limit: i64,
-    ) -> Result<Vec<StoredProviderSettings>, StoreError> {
-        let after = after.map(|p| p.as_uuid());
-        let rows: Vec<(Uuid, String, i64, Option<OffsetDateTime>, OffsetDateTime)> = on_tenant!(self, tx => page_query!(
-            tx,
-            "provider_id, username, deactivation_delay_secs, last_success_at, updated_at",
-            "provider_settings", "provider_id", after, limit
-        ))?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(provider, username, delay, last, updated)| StoredProviderSettings {
-                    provider_id: ProviderId::from_uuid(provider),
-                    username,
-                    deactivation_delay_secs: delay,
-                    last_success_at: last,
-                    updated_at: updated,
-                },
-            )
-            .collect())
-    }
-
     /// Returns up to `limit` jobs with ids greater than `after`, in id order, in every state.
     pub async fn stored_jobs_after(
         &mut self,
@@ -141,7 +114,7 @@ impl TenantTx {
     }
 
     /// Returns the live (pending or running) jobs that the tenant migrations seed into every
-    /// new tenant, such as the daily `purge_logs`.
+    /// new tenant: the daily `purge_logs` and `send_digest`, in that order.
     pub async fn seeded_live_jobs(&mut self) -> Result<Vec<StoredJob>, StoreError> {
         let mut jobs = Vec::new();
         for key in SEEDED_JOB_KEYS {
@@ -243,31 +216,6 @@ impl TenantTx {
                 detail: row.detail,
             })
             .collect())
-    }
-
-    /// Inserts provider settings rows exactly as given. Conflict when a provider has one.
-    pub async fn insert_stored_provider_settings(
-        &mut self,
-        rows: &[StoredProviderSettings],
-    ) -> Result<(), StoreError> {
-        let dialect = self.dialect();
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            on_tenant!(self, tx => {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO provider_settings (provider_id, username, deactivation_delay_secs, \
-                     last_success_at, updated_at) ",
-                );
-                qb.push_values(chunk, |mut b, s| {
-                    b.push_bind(s.provider_id.as_uuid())
-                        .push_bind(&s.username)
-                        .push_bind(s.deactivation_delay_secs);
-                    push_timestamp(&mut b, dialect, s.last_success_at);
-                    push_timestamp(&mut b, dialect, s.updated_at);
-                });
-                qb.build().execute(&mut **tx).await.map(|_| ())
-            })?;
-        }
-        Ok(())
     }
 
     /// Inserts jobs exactly as given, in whatever state. Conflict when an id is taken or

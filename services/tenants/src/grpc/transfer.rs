@@ -103,6 +103,17 @@ fn counts_message(counts: TransferCounts) -> pb::TransferCounts {
         sync_entries: counts.sync_entries,
         audit_entries: counts.audit_entries,
         provisioning_errors: counts.provisioning_errors,
+        digest_settings: counts.digest_settings,
+        organizations: counts.organizations,
+        roles: counts.roles,
+        organization_default_roles: counts.organization_default_roles,
+        user_roles: counts.user_roles,
+        group_org_mappings: counts.group_org_mappings,
+        group_role_mappings: counts.group_role_mappings,
+        role_allowlist: counts.role_allowlist,
+        mapping_rules: counts.mapping_rules,
+        pending_remaps: counts.pending_remaps,
+        apply_results: counts.apply_results,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Conversions between the document's records and the store's, with the
 //! checks an import applies to each record (the tables of migration 0002 in
-//! `convert/tables.rs`).
+//! `convert/tables.rs`, those of migration 0003 in `convert/mapping.rs`).
 
+mod mapping;
 mod tables;
 
 use base64::Engine;
@@ -9,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use roster_core::TenantId;
 use roster_store::{
     CredentialKind, LifecycleRecord, MemberType, ProviderRecord, Requester, StoredGroup,
-    StoredMembership, StoredUser, TenantState, UserState,
+    StoredMembership, StoredPlacement, StoredUser, TenantState, UserState,
 };
 
 use super::format::{EmailLine, GroupLine, MembershipLine, ProviderLine, UserLine};
@@ -89,7 +90,14 @@ impl ProviderLine {
 impl From<StoredUser> for UserLine {
     fn from(u: StoredUser) -> Self {
         let life = u.lifecycle;
+        let place = u.placement;
         Self {
+            org_id: place.org_id,
+            org_set_by: place.org_set_by,
+            org_reason: place.org_reason,
+            profile: place.profile,
+            storage_region: place.storage_region,
+            quota_bytes: place.quota_bytes,
             state: life.state.as_str().to_owned(),
             deactivation_due_at: life.deactivation_due_at,
             deactivation_requested_by: life
@@ -148,7 +156,17 @@ impl UserLine {
                 self.lifecycle_version
             ));
         }
+        mapping::check_one_of("org_set_by", &self.org_set_by, mapping::SET_BY)?;
+        mapping::check_quota(self.quota_bytes)?;
         Ok(StoredUser {
+            placement: StoredPlacement {
+                org_id: self.org_id,
+                org_set_by: self.org_set_by,
+                org_reason: self.org_reason,
+                profile: self.profile,
+                storage_region: self.storage_region,
+                quota_bytes: self.quota_bytes,
+            },
             lifecycle: LifecycleRecord {
                 state,
                 deactivation_due_at: self.deactivation_due_at,
@@ -322,6 +340,9 @@ mod tests {
         let mut user = sample_user();
         user.lifecycle_version = 0;
         assert!(user.into_stored().is_err());
+        let mut user = sample_user();
+        user.org_set_by = "robot".to_owned();
+        assert!(user.into_stored().unwrap_err().contains("robot"));
         let membership = MembershipLine {
             group_id: GroupId::generate(),
             member_id: uuid::Uuid::new_v4(),

@@ -1,6 +1,7 @@
 //! `roster export`: one tenant as a `roster-tenant-export` document, read from
-//! one consistent snapshot of its data (users, groups, jobs, logs) and paged
-//! by keyset, so its size is bounded by nothing but the disk of whoever
+//! one consistent snapshot of its data (organizations, roles, users, groups,
+//! mappings, jobs, logs) and paged by keyset, in the order of
+//! [`KINDS`](super::format::KINDS), so its size is bounded by nothing but the disk of whoever
 //! receives it.
 
 use roster_store::TenantRecord;
@@ -101,7 +102,37 @@ impl Tenants {
             ProviderSettings,
             counts.provider_settings
         );
+        doc.record(&Record::DigestSettings(
+            tx.stored_digest_settings().await?.into(),
+        ))
+        .await?;
+        counts.digest_settings += 1;
+        export_pages!(
+            doc,
+            tx,
+            stored_organizations_after,
+            |o| o.id,
+            Organization,
+            counts.organizations
+        );
+        export_pages!(doc, tx, stored_roles_after, |r| r.id, Role, counts.roles);
+        export_pages!(
+            doc,
+            tx,
+            stored_organization_default_roles_after,
+            |d| (d.org_id, d.role_id),
+            OrganizationDefaultRole,
+            counts.organization_default_roles
+        );
         export_pages!(doc, tx, stored_users_after, |u| u.id, User, counts.users);
+        export_pages!(
+            doc,
+            tx,
+            stored_user_roles_after,
+            |r| (r.user_id, r.role_id),
+            UserRole,
+            counts.user_roles
+        );
         export_pages!(doc, tx, stored_groups_after, |g| g.id, Group, counts.groups);
         export_pages!(
             doc,
@@ -111,7 +142,55 @@ impl Tenants {
             Membership,
             counts.memberships
         );
+        export_pages!(
+            doc,
+            tx,
+            stored_group_org_mappings_after,
+            |m| (m.provider_id, m.group_id),
+            GroupOrgMapping,
+            counts.group_org_mappings
+        );
+        export_pages!(
+            doc,
+            tx,
+            stored_group_role_mappings_after,
+            |m| (m.provider_id, m.group_id, m.role_id),
+            GroupRoleMapping,
+            counts.group_role_mappings
+        );
+        export_pages!(
+            doc,
+            tx,
+            stored_role_allowlist_after,
+            |e| (e.provider_id, e.role_id),
+            RoleAllowlistEntry,
+            counts.role_allowlist
+        );
+        export_pages!(
+            doc,
+            tx,
+            stored_mapping_rules_after,
+            |r| r.id,
+            MappingRule,
+            counts.mapping_rules
+        );
+        export_pages!(
+            doc,
+            tx,
+            stored_pending_remaps_after,
+            |r| r.user_id,
+            PendingRemap,
+            counts.pending_remaps
+        );
         export_pages!(doc, tx, stored_jobs_after, |j| j.id, Job, counts.jobs);
+        export_pages!(
+            doc,
+            tx,
+            stored_apply_results_after,
+            |r| (r.job_id, r.user_id),
+            ApplyResult,
+            counts.apply_results
+        );
         export_pages!(
             doc,
             tx,
@@ -147,6 +226,8 @@ impl Tenants {
             users = counts.users,
             groups = counts.groups,
             memberships = counts.memberships,
+            organizations = counts.organizations,
+            roles = counts.roles,
             jobs = counts.jobs,
             sync_entries = counts.sync_entries,
             audit_entries = counts.audit_entries,

@@ -1,7 +1,7 @@
 //! `roster import`: creates a tenant from a `roster-tenant-export` document.
 //!
-//! 1. The header must name this format and a version this build reads (1 or
-//!    2), and carry this deployment's key fingerprint (else the credential
+//! 1. The header must name this format and a version this build reads (1 to
+//!    3), and carry this deployment's key fingerprint (else the credential
 //!    digests would never match: every provider would be locked out).
 //! 2. The tenant's id, slug and host names must be free. A tenant with the
 //!    same id and slug still `provisioning` is what an interrupted import of
@@ -9,8 +9,11 @@
 //! 3. The tenant is inserted `provisioning` and migrated; every data record
 //!    (users, groups, memberships, jobs, logs…) goes into one tenant
 //!    transaction as it arrives, checked one by one (order, references,
-//!    duplicates); providers are held back. The jobs the migration seeded
-//!    stay only where the document brings none with the same unique key.
+//!    duplicates); providers are held back. The jobs the migrations seeded
+//!    stay only where the document brings none with the same unique key; the
+//!    seeded top-level organization, builtin roles and digest settings are
+//!    overwritten by the document's; a document older than version 3 gets the
+//!    default roles and allowlists tenant migration 0003 gave existing data.
 //! 4. Only after the `end` record's counts match and nothing follows it does
 //!    the tenant transaction commit, and then one control transaction inserts
 //!    the providers and sets the exported state: the tenant and its
@@ -143,6 +146,8 @@ impl Tenants {
             users = counts.users,
             groups = counts.groups,
             memberships = counts.memberships,
+            organizations = counts.organizations,
+            roles = counts.roles,
             jobs = counts.jobs,
             sync_entries = counts.sync_entries,
             audit_entries = counts.audit_entries,

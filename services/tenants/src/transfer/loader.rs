@@ -1,14 +1,19 @@
 //! Checks and stores the data records of one document, inside the import's
 //! tenant transaction: document order, references between records,
-//! duplicates, and the `end` record's counts.
+//! duplicates, and the `end` record's counts. The records of tenant migration
+//! 0003 (organizations, roles, mappings…) are checked in `loader/mapping.rs`.
+
+mod mapping;
 
 use std::collections::HashSet;
 
 use roster_core::{ProviderId, TenantId};
 use roster_store::{
-    LOCAL_PROVIDER, MemberType, ProviderRecord, StoreError, StoredAuditEntry, StoredGroup,
-    StoredJob, StoredMembership, StoredProviderSettings, StoredProvisioningError, StoredSyncEntry,
-    StoredUser, TenantTx,
+    LOCAL_PROVIDER, MemberType, ProviderRecord, StoreError, StoredApplyResult, StoredAuditEntry,
+    StoredDigestSettings, StoredGroup, StoredGroupOrgMapping, StoredGroupRoleMapping, StoredJob,
+    StoredMappingRule, StoredMembership, StoredOrganization, StoredOrganizationDefaultRole,
+    StoredPendingRemap, StoredProviderSettings, StoredProvisioningError, StoredRole,
+    StoredRoleAllowlistEntry, StoredSyncEntry, StoredUser, StoredUserRole, TenantTx,
 };
 use time::OffsetDateTime;
 
@@ -21,14 +26,24 @@ use crate::TenantsError;
 /// Rows inserted per batch.
 const BATCH: usize = 200;
 
-/// Rows checked but not yet inserted.
+/// Rows checked but not yet inserted (organizations wait in [`Loader`] for their tree).
 #[derive(Default)]
 struct Pending {
     settings: Vec<StoredProviderSettings>,
+    digest: Option<StoredDigestSettings>,
+    roles: Vec<StoredRole>,
+    default_roles: Vec<StoredOrganizationDefaultRole>,
     users: Vec<StoredUser>,
+    user_roles: Vec<StoredUserRole>,
     groups: Vec<StoredGroup>,
     memberships: Vec<StoredMembership>,
+    group_orgs: Vec<StoredGroupOrgMapping>,
+    group_roles: Vec<StoredGroupRoleMapping>,
+    allowlist: Vec<StoredRoleAllowlistEntry>,
+    rules: Vec<StoredMappingRule>,
+    remaps: Vec<StoredPendingRemap>,
     jobs: Vec<StoredJob>,
+    apply: Vec<StoredApplyResult>,
     sync: Vec<StoredSyncEntry>,
     audit: Vec<StoredAuditEntry>,
     errors: Vec<StoredProvisioningError>,
@@ -37,10 +52,19 @@ struct Pending {
 impl Pending {
     fn len(&self) -> usize {
         self.settings.len()
+            + self.roles.len()
+            + self.default_roles.len()
             + self.users.len()
+            + self.user_roles.len()
             + self.groups.len()
             + self.memberships.len()
+            + self.group_orgs.len()
+            + self.group_roles.len()
+            + self.allowlist.len()
+            + self.rules.len()
+            + self.remaps.len()
             + self.jobs.len()
+            + self.apply.len()
             + self.sync.len()
             + self.audit.len()
             + self.errors.len()
@@ -57,6 +81,11 @@ pub(crate) struct Loader {
     settings: HashSet<ProviderId>,
     users: HashSet<uuid::Uuid>,
     groups: HashSet<uuid::Uuid>,
+    /// The document's organizations and roles (the seeded ones exist whether or not it has them).
+    orgs: HashSet<uuid::Uuid>,
+    roles: HashSet<uuid::Uuid>,
+    /// The document's organizations, stored in tree order once the last has been read.
+    organizations: Vec<StoredOrganization>,
     /// Unique keys of the document's pending jobs.
     live_keys: HashSet<String>,
     pending: Pending,
@@ -73,6 +102,9 @@ impl Loader {
             settings: HashSet::new(),
             users: HashSet::new(),
             groups: HashSet::new(),
+            orgs: HashSet::new(),
+            roles: HashSet::new(),
+            organizations: Vec::new(),
             live_keys: HashSet::new(),
             pending: Pending::default(),
             counts: EndCounts::default(),
@@ -84,9 +116,11 @@ impl Loader {
         tx: &mut TenantTx,
         reader: &mut RecordReader<S>,
     ) -> Result<EndCounts, TenantsError> {
-        // The jobs the migrations seed (the daily log purge) stay unless the document
-        // brings its own; everything else goes, since a retry after an interruption may
-        // find rows the earlier attempt committed.
+        // The jobs the migrations seed (the daily log purge and digest) stay unless the
+        // document brings its own; everything else but the seeded anchors (top-level
+        // organization, builtin roles, digest settings), which the document overwrites,
+        // goes, since a retry after an interruption may find rows the earlier attempt
+        // committed.
         let seeded = tx.seeded_live_jobs().await?;
         tx.delete_all_data().await?;
         let mut last = (KINDS[1], 1);
@@ -107,6 +141,7 @@ impl Loader {
                 ));
             }
             if rank != last.1 {
+                self.insert_organization_tree(tx).await?;
                 self.flush(tx).await?;
             }
             last = (record.kind(), rank);
@@ -125,6 +160,11 @@ impl Loader {
                     return Err(invalid(Some(line), "records after the `end` record"));
                 }
                 self.keep_seeded_jobs(tx, seeded).await?;
+                if reader.version < 3 {
+                    // The document predates tenant migration 0003: its data gets what the
+                    // migration gave existing data.
+                    tx.insert_defaults_of_migration_0003().await?;
+                }
                 return Ok(self.counts);
             }
             self.check(record)
@@ -238,6 +278,7 @@ impl Loader {
                 self.pending.errors.push(e.into_stored()?);
                 self.counts.provisioning_errors += 1;
             }
+            other => return self.check_mapping(other),
         }
         Ok(())
     }
@@ -276,21 +317,41 @@ impl Loader {
         let stored = async {
             tx.insert_stored_provider_settings(&pending.settings)
                 .await?;
+            if let Some(digest) = &pending.digest {
+                tx.set_stored_digest_settings(digest).await?;
+            }
+            tx.insert_stored_roles(&pending.roles).await?;
+            tx.insert_stored_organization_default_roles(&pending.default_roles)
+                .await?;
             tx.insert_stored_users(&pending.users).await?;
+            tx.insert_stored_user_roles(&pending.user_roles).await?;
             tx.insert_stored_groups(&pending.groups).await?;
             tx.insert_stored_memberships(&pending.memberships).await?;
+            tx.insert_stored_group_org_mappings(&pending.group_orgs)
+                .await?;
+            tx.insert_stored_group_role_mappings(&pending.group_roles)
+                .await?;
+            tx.insert_stored_role_allowlist(&pending.allowlist).await?;
+            tx.insert_stored_mapping_rules(&pending.rules).await?;
+            tx.insert_stored_pending_remaps(&pending.remaps).await?;
             tx.insert_stored_jobs(&pending.jobs).await?;
+            tx.insert_stored_apply_results(&pending.apply).await?;
             tx.insert_stored_sync_entries(&pending.sync).await?;
             tx.insert_stored_audit_entries(&pending.audit).await?;
             tx.insert_stored_provisioning_errors(&pending.errors).await
         }
         .await;
-        stored.map_err(|err| match err {
-            StoreError::Conflict { constraint } => invalid(
-                None,
-                format!("two records of the document collide ({constraint})"),
-            ),
-            other => other.into(),
-        })
+        stored.map_err(collision)
+    }
+}
+
+/// Turns a key the document's own records break into an invalid-document error.
+fn collision(err: StoreError) -> TenantsError {
+    match err {
+        StoreError::Conflict { constraint } => invalid(
+            None,
+            format!("two records of the document collide ({constraint})"),
+        ),
+        other => other.into(),
     }
 }

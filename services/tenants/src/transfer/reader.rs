@@ -133,7 +133,7 @@ mod tests {
         RecordReader::new(Chunks(chunks.into_iter()))
     }
 
-    const END: &str = r#"{"kind":"end","counts":{"providers":0,"provider_settings":0,"users":0,"groups":0,"memberships":0,"jobs":0,"sync_entries":0,"audit_entries":0,"provisioning_errors":0}}"#;
+    const END: &str = r#"{"kind":"end","counts":{"providers":0,"provider_settings":0,"users":0,"groups":0,"memberships":0,"jobs":0,"sync_entries":0,"audit_entries":0,"provisioning_errors":0,"digest_settings":0,"organizations":0,"roles":0,"organization_default_roles":0,"user_roles":0,"group_org_mappings":0,"group_role_mappings":0,"role_allowlist":0,"mapping_rules":0,"pending_remaps":0,"apply_results":0}}"#;
 
     #[tokio::test]
     async fn lines_split_across_chunks_are_reassembled_and_blank_lines_skipped() {

@@ -3,9 +3,11 @@
 //! running job comes back pending without its lease.
 
 use roster_store::{
-    ActorKind, StoredAuditEntry, StoredJob, StoredProviderSettings, StoredProvisioningError,
-    StoredSyncEntry,
+    ActorKind, StoredAuditEntry, StoredJob, StoredMappingMethods, StoredProviderSettings,
+    StoredProvisioningError, StoredSyncEntry,
 };
+
+use super::mapping::check_one_of;
 
 use crate::transfer::format::{
     AuditEntryLine, JobLine, ProviderSettingsLine, ProvisioningErrorLine, SyncEntryLine,
@@ -25,6 +27,10 @@ impl From<StoredProviderSettings> for ProviderSettingsLine {
             deactivation_delay_secs: s.deactivation_delay_secs,
             last_success_at: s.last_success_at,
             updated_at: s.updated_at,
+            org_method: s.mapping.org_method,
+            org_target_id: s.mapping.org_target_id,
+            org_parent_id: s.mapping.org_parent_id,
+            role_method: s.mapping.role_method,
         }
     }
 }
@@ -41,12 +47,24 @@ impl ProviderSettingsLine {
                 self.deactivation_delay_secs
             ));
         }
+        check_one_of(
+            "org_method",
+            &self.org_method,
+            &["single", "attribute", "groups", "rules"],
+        )?;
+        check_one_of("role_method", &self.role_method, &["manual", "groups"])?;
         Ok(StoredProviderSettings {
             provider_id: self.provider_id,
             username: self.username,
             deactivation_delay_secs: self.deactivation_delay_secs,
             last_success_at: self.last_success_at,
             updated_at: self.updated_at,
+            mapping: StoredMappingMethods {
+                org_method: self.org_method,
+                org_target_id: self.org_target_id,
+                org_parent_id: self.org_parent_id,
+                role_method: self.role_method,
+            },
         })
     }
 }
@@ -333,8 +351,24 @@ mod tests {
             deactivation_delay_secs: MAX_DELAY_SECS + 1,
             last_success_at: None,
             updated_at: at("2026-01-01T00:00:00Z"),
+            org_method: "groups".to_owned(),
+            org_target_id: roster_store::TOP_LEVEL_ORGANIZATION,
+            org_parent_id: roster_store::TOP_LEVEL_ORGANIZATION,
+            role_method: "groups".to_owned(),
         };
-        assert!(settings.into_stored().unwrap_err().contains("90 days"));
+        assert!(
+            settings
+                .clone()
+                .into_stored()
+                .unwrap_err()
+                .contains("90 days")
+        );
+        let bad = ProviderSettingsLine {
+            deactivation_delay_secs: 0,
+            org_method: "magic".to_owned(),
+            ..settings
+        };
+        assert!(bad.into_stored().unwrap_err().contains("magic"));
         let audit = AuditEntryLine {
             id: uuid::Uuid::now_v7(),
             at: at("2026-01-01T00:00:00Z"),

@@ -1,6 +1,6 @@
 //! The records of version 1 kinds: providers, users, groups, memberships. A
-//! version 2 `user` adds the lifecycle facts; a version 1 `user` is read as
-//! [`UserLineV1`] and converted.
+//! version 2 `user` added the lifecycle facts, version 3 its organization; older
+//! users are read as `older.rs` says and converted.
 
 use roster_core::{GroupId, ProviderId, UserId};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,7 @@ pub(crate) struct EmailLine {
     pub value_key: String,
 }
 
-/// A user, every stored column (version 2).
+/// A user, every stored column (version 3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserLine {
@@ -68,56 +68,15 @@ pub(crate) struct UserLine {
     pub lifecycle_version: i64,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub state_changed_at: Option<OffsetDateTime>,
-}
-
-/// A version 1 user: no lifecycle facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct UserLineV1 {
-    pub id: UserId,
-    pub provider_id: ProviderId,
-    pub user_name: String,
-    pub user_name_key: String,
-    pub external_id: Option<String>,
-    pub display_name_key: Option<String>,
-    pub emails: Vec<EmailLine>,
-    pub resource: serde_json::Value,
-    pub version: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<UserLineV1> for UserLine {
-    /// Gives a version 1 user the lifecycle defaults, as tenant migration 0002 gave the users
-    /// it found: active, except that a user its provider had set inactive is blocked (with
-    /// nothing scheduled), so that it does not regain access by moving.
-    fn from(v1: UserLineV1) -> Self {
-        let inactive = v1.resource.get("active") == Some(&serde_json::Value::Bool(false));
-        Self {
-            state: if inactive { "blocked" } else { "active" }.to_owned(),
-            deactivation_due_at: None,
-            deactivation_requested_by: None,
-            legal_hold: false,
-            deleted_by_provider: false,
-            deleted_at: None,
-            admin_override: false,
-            lifecycle_version: 1,
-            state_changed_at: None,
-            id: v1.id,
-            provider_id: v1.provider_id,
-            user_name: v1.user_name,
-            user_name_key: v1.user_name_key,
-            external_id: v1.external_id,
-            display_name_key: v1.display_name_key,
-            emails: v1.emails,
-            resource: v1.resource,
-            version: v1.version,
-            created_at: v1.created_at,
-            updated_at: v1.updated_at,
-        }
-    }
+    /// The user's organization.
+    pub org_id: uuid::Uuid,
+    /// `mapping`, or `admin` after an admin's move.
+    pub org_set_by: String,
+    pub org_reason: Option<String>,
+    /// Set by an attribute-filter rule; None means the organization's.
+    pub profile: Option<String>,
+    pub storage_region: Option<String>,
+    pub quota_bytes: Option<i64>,
 }
 
 /// A group, every stored column but its members.

@@ -6,7 +6,7 @@ use roster_core::{ProviderId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// A provider's settings kept with the tenant's data.
+/// A provider's settings kept with the tenant's data (version 3: with its mapping methods).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProviderSettingsLine {
@@ -18,6 +18,12 @@ pub(crate) struct ProviderSettingsLine {
     pub last_success_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// `single`, `attribute`, `groups` or `rules` (version 3).
+    pub org_method: String,
+    pub org_target_id: uuid::Uuid,
+    pub org_parent_id: uuid::Uuid,
+    /// `manual` or `groups` (version 3).
+    pub role_method: String,
 }
 
 /// A job in any state. An import turns a `running` one into `pending` without its lease:
