@@ -153,7 +153,7 @@ async fn fill_mapping_tables(
         ),
         (
             format!(
-                "INSERT INTO {} (job_id, user_id, user_name, from_org_id, to_org_id, roles_added, unmatched) VALUES ($1, $2, 'ann@example.com', $3, $4, '[\"{auditor}\"]', false)",
+                "INSERT INTO {} (job_id, user_id, user_name, from_org_id, to_org_id, to_org_name, roles_added, unmatched) VALUES ($1, $2, 'ann@example.com', $3, $4, 'Sales EU', '[\"Auditor\"]', false)",
                 t("apply_results")
             ),
             vec![Uuid::now_v7(), users[0], TOP, sales_eu],

@@ -161,7 +161,7 @@ impl TenantTx {
         insert_rows!(
             self,
             "INSERT INTO apply_results (job_id, user_id, user_name, from_org_id, to_org_id, \
-             roles_added, roles_removed, unmatched) ",
+             to_org_name, roles_added, roles_removed, unmatched) ",
             rows,
             |b, r, dialect| {
                 b.push_bind(r.job_id)
@@ -169,6 +169,7 @@ impl TenantTx {
                     .push_bind(&r.user_name)
                     .push_bind(r.from_org_id)
                     .push_bind(r.to_org_id)
+                    .push_bind(&r.to_org_name)
                     .push_bind(sqlx::types::Json(&r.roles_added))
                     .push_bind(sqlx::types::Json(&r.roles_removed))
                     .push_bind(r.unmatched);

@@ -88,6 +88,7 @@ struct ApplyRow {
     user_name: String,
     from_org_id: Option<Uuid>,
     to_org_id: Option<Uuid>,
+    to_org_name: Option<String>,
     roles_added: sqlx::types::Json<serde_json::Value>,
     roles_removed: sqlx::types::Json<serde_json::Value>,
     unmatched: bool,
@@ -275,8 +276,8 @@ impl TenantTx {
         let rows = read_page!(
             self,
             ApplyRow,
-            "job_id, user_id, user_name, from_org_id, to_org_id, roles_added, roles_removed, \
-             unmatched",
+            "job_id, user_id, user_name, from_org_id, to_org_id, to_org_name, roles_added, \
+             roles_removed, unmatched",
             "apply_results",
             "job_id, user_id",
             after.map(|(j, u)| vec![j, u.as_uuid()]),
@@ -290,6 +291,7 @@ impl TenantTx {
                 user_name: row.user_name,
                 from_org_id: row.from_org_id,
                 to_org_id: row.to_org_id,
+                to_org_name: row.to_org_name,
                 roles_added: row.roles_added.0,
                 roles_removed: row.roles_removed.0,
                 unmatched: row.unmatched,

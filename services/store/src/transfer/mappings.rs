@@ -119,9 +119,11 @@ pub struct StoredApplyResult {
     pub from_org_id: Option<Uuid>,
     /// The organization it goes to.
     pub to_org_id: Option<Uuid>,
-    /// Role ids added, a JSON array.
+    /// The destination's name.
+    pub to_org_name: Option<String>,
+    /// Role names added, a JSON array.
     pub roles_added: serde_json::Value,
-    /// Role ids removed, a JSON array.
+    /// Role names removed, a JSON array.
     pub roles_removed: serde_json::Value,
     /// No rule placed it.
     pub unmatched: bool,

@@ -45,7 +45,7 @@ fn check_name(name: &str, name_key: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_id_array(field: &str, value: &serde_json::Value) -> Result<(), String> {
+fn check_string_array(field: &str, value: &serde_json::Value) -> Result<(), String> {
     match value.as_array() {
         Some(items) if items.iter().all(serde_json::Value::is_string) => Ok(()),
         _ => Err(format!("{field} must be a JSON array of strings")),
@@ -295,7 +295,7 @@ impl MappingRuleLine {
         if self.name.trim().is_empty() {
             return Err("name is empty".to_owned());
         }
-        check_id_array("match_values", &self.match_values)?;
+        check_string_array("match_values", &self.match_values)?;
         check_quota(self.quota_bytes)?;
         Ok(StoredMappingRule {
             id: self.id,
@@ -343,6 +343,7 @@ impl From<StoredApplyResult> for ApplyResultLine {
             user_name: r.user_name,
             from_org_id: r.from_org_id,
             to_org_id: r.to_org_id,
+            to_org_name: r.to_org_name,
             roles_added: r.roles_added,
             roles_removed: r.roles_removed,
             unmatched: r.unmatched,
@@ -353,14 +354,15 @@ impl From<StoredApplyResult> for ApplyResultLine {
 impl ApplyResultLine {
     /// Checks the record and returns the row to store.
     pub(crate) fn into_stored(self) -> Result<StoredApplyResult, String> {
-        check_id_array("roles_added", &self.roles_added)?;
-        check_id_array("roles_removed", &self.roles_removed)?;
+        check_string_array("roles_added", &self.roles_added)?;
+        check_string_array("roles_removed", &self.roles_removed)?;
         Ok(StoredApplyResult {
             job_id: self.job_id,
             user_id: self.user_id,
             user_name: self.user_name,
             from_org_id: self.from_org_id,
             to_org_id: self.to_org_id,
+            to_org_name: self.to_org_name,
             roles_added: self.roles_added,
             roles_removed: self.roles_removed,
             unmatched: self.unmatched,

@@ -141,9 +141,12 @@ pub(crate) struct ApplyResultLine {
     pub user_name: String,
     pub from_org_id: Option<Uuid>,
     pub to_org_id: Option<Uuid>,
-    /// A JSON array of role ids.
+    /// The destination's name (also before a dry run's c42OrgName organization exists).
+    #[serde(default)]
+    pub to_org_name: Option<String>,
+    /// A JSON array of role names.
     pub roles_added: serde_json::Value,
-    /// A JSON array of role ids.
+    /// A JSON array of role names.
     pub roles_removed: serde_json::Value,
     pub unmatched: bool,
 }

@@ -118,6 +118,7 @@ fn enumerations_and_json_arrays_are_checked() {
         user_name: "ann@example.com".to_owned(),
         from_org_id: None,
         to_org_id: Some(TOP_LEVEL_ORGANIZATION),
+        to_org_name: Some("Top-level organization".to_owned()),
         roles_added: serde_json::json!([1]),
         roles_removed: serde_json::json!([]),
         unmatched: false,
