@@ -749,6 +749,7 @@ pub(crate) mod queue;
 pub(crate) mod retention;
 pub(crate) mod test_hooks;
 pub(crate) mod mapping;
+pub(crate) mod organization_tree;
 pub(crate) mod organizations;
 pub(crate) mod placement;
 pub(crate) mod remaps;
