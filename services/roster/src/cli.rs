@@ -18,6 +18,7 @@ use crate::Args;
 
 pub(crate) mod jobs;
 pub(crate) mod logs;
+pub(crate) mod orgs;
 pub(crate) mod users;
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,7 @@ use roster_identity::grpc::{IdentityGrpc, LogsGrpc, UserAdminGrpc};
 use roster_jobs::admin::JobsAdmin;
 use roster_jobs::grpc::JobsGrpc;
 use roster_jobs::worker::{Worker, WorkerConfig};
+use roster_organizations::grpc::OrganizationsGrpc;
 use roster_runtime::auth::{Authority, load_or_create_secret_file, write_private_file};
 use roster_runtime::grpc::{auth_interceptor, bind};
 use roster_runtime::{Config, shutdown, telemetry, tls};
@@ -29,7 +30,7 @@ pub(crate) enum Role {
     All,
     /// The SCIM HTTPS edge only.
     Gateway,
-    /// The identity gRPC service only.
+    /// The identity gRPC services (users, admin, logs, organizations) only.
     Identity,
     /// The tenants gRPC service (control plane) only.
     Tenants,
@@ -285,7 +286,7 @@ async fn grpc_routes(
         }
     }
     if matches!(role, Role::All | Role::Identity) {
-        let identity = roster_identity::Identity::new(store).with_job_wakeup(jobs_due.clone());
+        let identity = roster_identity::Identity::new(store.clone()).with_job_wakeup(jobs_due.clone());
         let server = IdentityGrpc::new(identity.clone()).into_server();
         reporter.set_serving::<roster_proto::identity::v1::identity_service_server::IdentityServiceServer<IdentityGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
@@ -302,6 +303,13 @@ async fn grpc_routes(
         reporter.set_serving::<roster_proto::identity::v1::logs_service_server::LogsServiceServer<LogsGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
             logs,
+            interceptor.clone(),
+        ));
+        let organizations =
+            OrganizationsGrpc::new(roster_organizations::Organizations::new(store)).into_server();
+        reporter.set_serving::<roster_proto::organizations::v1::organizations_service_server::OrganizationsServiceServer<OrganizationsGrpc>>().await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            organizations,
             interceptor,
         ));
     }
