@@ -16,6 +16,7 @@ mod jobs;
 mod lifecycle;
 mod logs;
 mod okta;
+mod organizations;
 mod providers;
 mod ratelimit;
 mod roles;

@@ -182,8 +182,8 @@ pub async fn organization_view(
         .ok_or_else(|| OrganizationsError::not_found("organization", id))?;
     let parent = entry.organization.parent_id.and_then(label_of);
     let effective = tx.effective_settings(id).await?;
-    let effective_from =
-        label_of(effective.from).ok_or_else(|| OrganizationsError::not_found("organization", id))?;
+    let effective_from = label_of(effective.from)
+        .ok_or_else(|| OrganizationsError::not_found("organization", id))?;
     let children = entries
         .iter()
         .filter(|e| e.organization.parent_id == Some(id))

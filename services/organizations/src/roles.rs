@@ -50,7 +50,10 @@ fn role_taken(name: &Name, holder: Option<&RoleRecord>) -> OrganizationsError {
 
 impl Organizations {
     /// Returns the roles catalogue: builtin roles first, then custom roles, each by name.
-    pub async fn list_roles(&self, tenant: TenantId) -> Result<Vec<RoleRecord>, OrganizationsError> {
+    pub async fn list_roles(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<RoleRecord>, OrganizationsError> {
         let mut tx = self.store.begin(&tenant).await?;
         Ok(tx.roles().await?)
     }

@@ -34,7 +34,13 @@ pub fn tree_order(organizations: Vec<OrganizationRecord>) -> Vec<TreeEntry> {
     let mut ordered = Vec::with_capacity(organizations.len());
     let mut stack: Vec<(&OrganizationRecord, usize, Vec<String>)> = children
         .get(&None)
-        .map(|roots| roots.iter().rev().map(|org| (*org, 0, Vec::new())).collect())
+        .map(|roots| {
+            roots
+                .iter()
+                .rev()
+                .map(|org| (*org, 0, Vec::new()))
+                .collect()
+        })
         .unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     while let Some((org, depth, mut path)) = stack.pop() {
@@ -206,6 +212,10 @@ mod tests {
         let parents = parents_of(&orgs);
         assert!(refused(check_move(id(2), "Sales", id(6), &parents)).contains("cycle"));
         let entries = tree_order(orgs);
-        assert_eq!(entries.len(), 7, "unreachable organizations are still listed");
+        assert_eq!(
+            entries.len(),
+            7,
+            "unreachable organizations are still listed"
+        );
     }
 }

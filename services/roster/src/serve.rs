@@ -286,7 +286,8 @@ async fn grpc_routes(
         }
     }
     if matches!(role, Role::All | Role::Identity) {
-        let identity = roster_identity::Identity::new(store.clone()).with_job_wakeup(jobs_due.clone());
+        let identity =
+            roster_identity::Identity::new(store.clone()).with_job_wakeup(jobs_due.clone());
         let server = IdentityGrpc::new(identity.clone()).into_server();
         reporter.set_serving::<roster_proto::identity::v1::identity_service_server::IdentityServiceServer<IdentityGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(

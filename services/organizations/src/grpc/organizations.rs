@@ -31,9 +31,7 @@ impl OrganizationsGrpc {
     }
 
     /// Returns the tonic server for this service.
-    pub fn into_server(
-        self,
-    ) -> pb::organizations_service_server::OrganizationsServiceServer<Self> {
+    pub fn into_server(self) -> pb::organizations_service_server::OrganizationsServiceServer<Self> {
         pb::organizations_service_server::OrganizationsServiceServer::new(self)
     }
 

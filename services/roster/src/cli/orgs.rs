@@ -320,11 +320,10 @@ pub(crate) async fn org(
                 (_, true) => Some(false),
                 _ => None,
             };
-            let default_roles = (!default_roles.is_empty() || *no_default_roles).then(|| {
-                pb::DefaultRoles {
+            let default_roles =
+                (!default_roles.is_empty() || *no_default_roles).then(|| pb::DefaultRoles {
                     roles: default_roles.clone(),
-                }
-            });
+                });
             let request = admin.request(pb::SetOrganizationSettingsRequest {
                 tenant: tenant.clone(),
                 organization: org.clone(),

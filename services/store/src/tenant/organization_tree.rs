@@ -22,7 +22,9 @@ impl TenantTx {
         })?;
         match found {
             Some(_) => Ok(()),
-            None => Err(StoreError::internal("the top-level organization is missing")),
+            None => Err(StoreError::internal(
+                "the top-level organization is missing",
+            )),
         }
     }
 }
