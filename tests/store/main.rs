@@ -38,6 +38,7 @@ mod job_hints;
 mod jobs;
 mod logs;
 mod members;
+mod organization_tree;
 mod providers;
 mod tenants;
 mod transfer;
