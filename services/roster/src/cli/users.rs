@@ -10,7 +10,7 @@ use roster_proto::identity::v1 as pb;
 use roster_proto::identity::v1::user_admin_service_client::UserAdminServiceClient;
 use serde_json::{Value, json};
 
-use super::orgs::{AccessAction, user_access};
+use super::access::{AccessAction, user_access};
 use super::{Admin, connect, rfc3339, status_error};
 use crate::Args;
 
