@@ -110,8 +110,7 @@ impl RoleId {
     pub const AGENT_USER: Self = Self(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0105));
     /// The roles a new provider may grant until an admin changes its allowlist: the basic
     /// user roles, none of the administrator roles.
-    pub const DEFAULT_ALLOWLIST: [Self; 3] =
-        [Self::DESKTOP_USER, Self::PROE_USER, Self::AGENT_USER];
+    pub const DEFAULT_ALLOWLIST: [Self; 3] = [Self::DESKTOP_USER, Self::PROE_USER, Self::AGENT_USER];
 }
 
 impl TenantId {

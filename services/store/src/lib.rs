@@ -54,11 +54,11 @@ pub use tenant::organizations::{
     EffectiveSettings, NewOrganization, OrganizationRecord, OrganizationSettings, RoleRecord,
 };
 pub use tenant::placement::{GrantedBy, Placement, UserRole};
+pub use tenant::remaps::ApplyResult;
 pub use tenant::provisioning_errors::{
     NewProvisioningError, ProviderSyncSummary, ProvisioningErrorQuery, ProvisioningErrorRecord,
 };
 pub use tenant::queue::{ClaimedJob, FailedAttempt, backoff_secs};
-pub use tenant::remaps::ApplyResult;
 pub use tenant::retention::{PurgeCounts, SYNC_LOG_RETENTION_DAYS};
 pub use tenant::test_hooks::CLOCK_OFFSET;
 pub use transfer::{

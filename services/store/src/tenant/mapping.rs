@@ -354,10 +354,7 @@ impl TenantTx {
     }
 
     /// Returns the roles a provider may grant, by role id.
-    pub async fn role_allowlist(
-        &mut self,
-        provider: ProviderId,
-    ) -> Result<Vec<RoleId>, StoreError> {
+    pub async fn role_allowlist(&mut self, provider: ProviderId) -> Result<Vec<RoleId>, StoreError> {
         let ids: Vec<Uuid> = on_tenant!(self, tx => {
             sqlx::query_scalar(
                 "SELECT role_id FROM role_allowlist WHERE provider_id = $1 ORDER BY role_id",

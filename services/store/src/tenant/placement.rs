@@ -174,11 +174,7 @@ impl TenantTx {
     }
 
     /// Revokes a role; false when the user did not hold it.
-    pub async fn revoke_user_role(
-        &mut self,
-        user: UserId,
-        role: RoleId,
-    ) -> Result<bool, StoreError> {
+    pub async fn revoke_user_role(&mut self, user: UserId, role: RoleId) -> Result<bool, StoreError> {
         let n = on_tenant!(self, tx => {
             sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2")
                 .bind(user.as_uuid())
