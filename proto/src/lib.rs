@@ -37,6 +37,15 @@ pub mod mapping {
     }
 }
 
+/// The organization tree, the roles catalogue, users' placements and roles.
+pub mod organizations {
+    /// Version 1.
+    pub mod v1 {
+        #![allow(missing_docs, clippy::all)]
+        tonic::include_proto!("roster.organizations.v1");
+    }
+}
+
 /// Test-build hooks: the tenant clock shift and injected job faults.
 pub mod testhooks {
     /// Version 1.

@@ -111,6 +111,7 @@ async fn calls_without_a_valid_credential_are_refused() {
         "roster.tenants.v1.TenantsService",
         "roster.identity.v1.IdentityService",
         "roster.identity.v1.LogsService",
+        "roster.organizations.v1.OrganizationsService",
         "grpc.health.v1.Health",
     ] {
         assert!(names.iter().any(|n| n == service), "{service} in {names:?}");

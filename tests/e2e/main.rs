@@ -18,6 +18,7 @@ mod lifecycle;
 mod logs;
 mod mapping;
 mod okta;
+mod organizations;
 mod providers;
 mod ratelimit;
 mod roles;

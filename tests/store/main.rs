@@ -54,6 +54,7 @@ mod job_hints;
 mod jobs;
 mod logs;
 mod members;
+mod organization_tree;
 mod providers;
 mod tenants;
 mod transfer;

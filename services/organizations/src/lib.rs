@@ -7,9 +7,15 @@
 //! calls [`mapping::place`] on every provisioning change), so a user and its
 //! organization and roles always commit together. Only [`grpc`] knows tonic.
 
+mod audit_trail;
 mod error;
 pub mod grpc;
 pub mod mapping;
+pub mod members;
+pub mod naming;
+pub mod orgs;
+pub mod roles;
+pub mod tree;
 
 pub use error::OrganizationsError;
 

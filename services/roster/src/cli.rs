@@ -16,9 +16,11 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::Args;
 
+pub(crate) mod access;
 pub(crate) mod jobs;
 pub(crate) mod logs;
 pub(crate) mod mapping;
+pub(crate) mod orgs;
 pub(crate) mod users;
 
 #[derive(Debug, Subcommand)]

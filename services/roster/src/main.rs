@@ -50,9 +50,15 @@ pub(crate) enum Command {
     /// Manages a tenant's identity providers.
     #[command(subcommand)]
     Provider(cli::ProviderCommand),
-    /// Administers a tenant's users: lifecycle, legal hold, local users.
-    #[command(subcommand)]
+    /// Administers a tenant's users: lifecycle, legal hold, local users, organization and roles.
+    #[command(subcommand, visible_alias = "user")]
     Users(cli::users::UsersCommand),
+    /// Manages a tenant's organization tree: names, parents, inherited settings, default roles.
+    #[command(subcommand)]
+    Org(cli::orgs::OrgCommand),
+    /// Manages a tenant's roles catalogue: builtin and custom roles.
+    #[command(subcommand)]
+    Role(cli::orgs::RoleCommand),
     /// Reads a tenant's sync log (one entry per changed attribute), or exports it as CSV.
     SyncLog(cli::logs::SyncLogArgs),
     /// Lists refused or failed provisioning requests, and each provider's last success.
@@ -123,6 +129,8 @@ fn main() -> ExitCode {
             Some(Command::Tenant(cmd)) => cli::tenant(&args, &env, cmd).await,
             Some(Command::Provider(cmd)) => cli::provider(&args, &env, cmd).await,
             Some(Command::Users(cmd)) => cli::users::users(&args, &env, cmd).await,
+            Some(Command::Org(cmd)) => cli::orgs::org(&args, &env, cmd).await,
+            Some(Command::Role(cmd)) => cli::orgs::role(&args, &env, cmd).await,
             Some(Command::SyncLog(cmd)) => cli::logs::sync_log(&args, &env, cmd).await,
             Some(Command::ProvisioningErrors(cmd)) => {
                 cli::logs::provisioning_errors(&args, &env, cmd).await

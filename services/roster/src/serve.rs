@@ -11,6 +11,7 @@ use roster_identity::grpc::{IdentityGrpc, LogsGrpc, UserAdminGrpc};
 use roster_jobs::admin::JobsAdmin;
 use roster_jobs::grpc::JobsGrpc;
 use roster_jobs::worker::{Worker, WorkerConfig};
+use roster_organizations::grpc::OrganizationsGrpc;
 use roster_organizations::grpc::mapping::MappingGrpc;
 use roster_runtime::auth::{Authority, load_or_create_secret_file, write_private_file};
 use roster_runtime::grpc::{auth_interceptor, bind};
@@ -30,7 +31,7 @@ pub(crate) enum Role {
     All,
     /// The SCIM HTTPS edge only.
     Gateway,
-    /// The identity gRPC service only.
+    /// The identity gRPC services (users, admin, logs, organizations) only.
     Identity,
     /// The tenants gRPC service (control plane) only.
     Tenants,
@@ -289,13 +290,14 @@ async fn grpc_routes(
         let organizations = roster_organizations::Organizations::new(store.clone())
             .with_job_wakeup(jobs_due.clone())
             .with_apply_batch(i64::from(config.jobs.apply_batch_size));
-        let mapping = MappingGrpc::new(organizations).into_server();
+        let mapping = MappingGrpc::new(organizations.clone()).into_server();
         reporter.set_serving::<roster_proto::mapping::v1::mapping_service_server::MappingServiceServer<MappingGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
             mapping,
             interceptor.clone(),
         ));
-        let identity = roster_identity::Identity::new(store).with_job_wakeup(jobs_due.clone());
+        let identity =
+            roster_identity::Identity::new(store.clone()).with_job_wakeup(jobs_due.clone());
         let server = IdentityGrpc::new(identity.clone()).into_server();
         reporter.set_serving::<roster_proto::identity::v1::identity_service_server::IdentityServiceServer<IdentityGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
@@ -312,6 +314,12 @@ async fn grpc_routes(
         reporter.set_serving::<roster_proto::identity::v1::logs_service_server::LogsServiceServer<LogsGrpc>>().await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
             logs,
+            interceptor.clone(),
+        ));
+        let organizations = OrganizationsGrpc::new(organizations).into_server();
+        reporter.set_serving::<roster_proto::organizations::v1::organizations_service_server::OrganizationsServiceServer<OrganizationsGrpc>>().await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            organizations,
             interceptor,
         ));
     }

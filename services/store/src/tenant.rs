@@ -745,6 +745,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod log_queries;
 pub(crate) mod logs;
 pub(crate) mod mapping;
+pub(crate) mod organization_tree;
 pub(crate) mod organizations;
 pub(crate) mod placement;
 pub(crate) mod provisioning_errors;

@@ -1,5 +1,6 @@
 //! `roster users …` and `roster provider set-delay|settings`: the admin view of
-//! users (lifecycle, legal hold, local users) and provider deactivation delays.
+//! users (lifecycle, legal hold, local users, organization and roles) and provider
+//! deactivation delays.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use roster_proto::identity::v1 as pb;
 use roster_proto::identity::v1::user_admin_service_client::UserAdminServiceClient;
 use serde_json::{Value, json};
 
+use super::access::{AccessAction, user_access};
 use super::{Admin, connect, rfc3339, status_error};
 use crate::Args;
 
@@ -94,6 +96,36 @@ pub(crate) enum UsersCommand {
         /// E-mail address (repeatable; the first is primary).
         #[arg(long = "email")]
         emails: Vec<String>,
+    },
+    /// Moves a user to an organization (by id or name), as an admin.
+    Move {
+        #[arg(long)]
+        tenant: String,
+        /// The user's id or userName.
+        user: String,
+        /// The organization, by id or name.
+        #[arg(long)]
+        org: String,
+    },
+    /// Shows a user's organization, effective settings and roles, with who decided each.
+    Roles(UserRef),
+    /// Grants a user a role (by id or name), as an admin.
+    GrantRole {
+        #[arg(long)]
+        tenant: String,
+        /// The user's id or userName.
+        user: String,
+        /// The role, by id or name.
+        role: String,
+    },
+    /// Revokes a role (by id or name) from a user.
+    RevokeRole {
+        #[arg(long)]
+        tenant: String,
+        /// The user's id or userName.
+        user: String,
+        /// The role, by id or name.
+        role: String,
     },
     /// Replaces a local user's attributes.
     UpdateLocal {
@@ -315,6 +347,18 @@ pub(crate) async fn users(
                 .await
                 .map_err(status_error)?;
             show_user(&admin, response.into_inner())?;
+        }
+        UsersCommand::Move { tenant, user, org } => {
+            user_access(&admin, tenant, user, AccessAction::Move(org)).await?
+        }
+        UsersCommand::Roles(user) => {
+            user_access(&admin, &user.tenant, &user.user, AccessAction::Show).await?
+        }
+        UsersCommand::GrantRole { tenant, user, role } => {
+            user_access(&admin, tenant, user, AccessAction::Grant(role)).await?
+        }
+        UsersCommand::RevokeRole { tenant, user, role } => {
+            user_access(&admin, tenant, user, AccessAction::Revoke(role)).await?
         }
         UsersCommand::UpdateLocal {
             tenant,
