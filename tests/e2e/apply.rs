@@ -16,7 +16,14 @@ use crate::mapping::support::*;
 const WAIT: Duration = Duration::from_secs(60);
 
 async fn start(f: &Fixture, dry_run: bool) -> String {
-    let mut args = vec!["apply", "start", "--tenant", &f.slug, "--provider", &f.cred.id];
+    let mut args = vec![
+        "apply",
+        "start",
+        "--tenant",
+        &f.slug,
+        "--provider",
+        &f.cred.id,
+    ];
     if dry_run {
         args.push("--dry-run");
     }
@@ -38,7 +45,10 @@ async fn wait_finished(f: &Fixture, run: &str) -> Value {
         if shown["state"] != "pending" && shown["state"] != "running" {
             return shown;
         }
-        assert!(tokio::time::Instant::now() < deadline, "run did not finish: {shown}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run did not finish: {shown}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -52,7 +62,10 @@ fn changes(run: &Value) -> BTreeSet<(String, String, String, String)> {
         .map(|c| {
             (
                 c["user"]["name"].as_str().expect("user").to_owned(),
-                c["to_organization"]["name"].as_str().unwrap_or("-").to_owned(),
+                c["to_organization"]["name"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_owned(),
                 c["roles_added"].to_string(),
                 c["roles_removed"].to_string(),
             )
@@ -66,18 +79,35 @@ async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_ch
     let mut f = fixture_with(options, "basic").await;
     create_org(&f.roster, &f.slug, "Blue", None).await;
     create_org(&f.roster, &f.slug, "Green", None).await;
-    let blue = create_group(&f.scim, &json!({"schemas": [GROUP], "displayName": "Blue team"})).await;
-    let green = create_group(&f.scim, &json!({"schemas": [GROUP], "displayName": "Green team"})).await;
+    let blue = create_group(
+        &f.scim,
+        &json!({"schemas": [GROUP], "displayName": "Blue team"}),
+    )
+    .await;
+    let green = create_group(
+        &f.scim,
+        &json!({"schemas": [GROUP], "displayName": "Green team"}),
+    )
+    .await;
     let mut users = Vec::new();
     for i in 0..23 {
         users.push(create_user(&f.scim, &user_body(&format!("u{i:02}@example.com"))).await);
     }
     let in_blue: Vec<&str> = users.iter().step_by(3).map(String::as_str).collect();
-    let in_green: Vec<&str> = users.iter().skip(1).step_by(3).map(String::as_str).collect();
+    let in_green: Vec<&str> = users
+        .iter()
+        .skip(1)
+        .step_by(3)
+        .map(String::as_str)
+        .collect();
     add_members(&f, &blue, &in_blue).await;
     add_members(&f, &green, &in_green).await;
     add_members(&f, &green, &[users[0].as_str()]).await;
-    assert_eq!(org_of(&f, &users[0]).await, "Top-level organization", "not mapped yet");
+    assert_eq!(
+        org_of(&f, &users[0]).await,
+        "Top-level organization",
+        "not mapped yet"
+    );
 
     // The mapping change.
     mapping(&f, &["org-method", "groups"], &[]).await;
@@ -90,8 +120,14 @@ async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_ch
     let preview_id = start(&f, true).await;
     let preview = wait_finished(&f, &preview_id).await;
     assert_eq!(preview["state"], "succeeded", "{preview}");
-    assert_eq!((preview["processed"].as_i64(), preview["total"].as_i64()), (Some(23), Some(23)));
-    assert_eq!(preview["moved"], 16, "8 blue and 8 green members move: {preview}");
+    assert_eq!(
+        (preview["processed"].as_i64(), preview["total"].as_i64()),
+        (Some(23), Some(23))
+    );
+    assert_eq!(
+        preview["moved"], 16,
+        "8 blue and 8 green members move: {preview}"
+    );
     assert_eq!(preview["results_total"], 16);
     let expected = changes(&preview);
     // u00 is in both groups: Blue has the higher priority; its roles are the union of both
@@ -110,18 +146,33 @@ async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_ch
         json!(["PROe User", "Agent User"]).to_string(),
     );
     assert!(expected.contains(&u03), "{expected:?}");
-    assert_eq!(org_of(&f, &users[0]).await, "Top-level organization", "a dry run changes nothing");
+    assert_eq!(
+        org_of(&f, &users[0]).await,
+        "Top-level organization",
+        "a dry run changes nothing"
+    );
 
     // The run: its process dies right after its first step commits, and the restarted
     // process resumes from the checkpoint once the dead attempt's lease expires.
-    Hooks::of(&f.roster).await.set_fault(&f.slug, Fault::AbortAfterCommit, 1).await;
+    Hooks::of(&f.roster)
+        .await
+        .set_fault(&f.slug, Fault::AbortAfterCommit, 1)
+        .await;
     let run_id = start(&f, false).await;
     wait_until_aborted(&mut f.roster).await;
     f.roster.restart().await.expect("restart");
     let run = wait_finished(&f, &run_id).await;
     assert_eq!(run["state"], "succeeded", "{run}");
-    assert_eq!((run["processed"].as_i64(), run["moved"].as_i64()), (Some(23), Some(16)), "{run}");
-    assert_eq!(changes(&run), expected, "the resumed run did what the preview said");
+    assert_eq!(
+        (run["processed"].as_i64(), run["moved"].as_i64()),
+        (Some(23), Some(16)),
+        "{run}"
+    );
+    assert_eq!(
+        changes(&run),
+        expected,
+        "the resumed run did what the preview said"
+    );
     for (i, user) in users.iter().enumerate() {
         let want = match i % 3 {
             0 => "Blue",
@@ -131,21 +182,42 @@ async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_ch
         assert_eq!(org_of(&f, user).await, want, "user {i}");
     }
     assert_eq!(roles_of(&f, &users[1]).await, ["PROe User"]);
-    assert_eq!(roles_of(&f, &users[2]).await, ["Agent User", "Desktop User", "PROe User"]);
+    assert_eq!(
+        roles_of(&f, &users[2]).await,
+        ["Agent User", "Desktop User", "PROe User"]
+    );
     let moves = f
         .roster
-        .cli_json(&["sync-log", "--tenant", &f.slug, "--change-type", "applied: organization changed", "--limit", "200"])
+        .cli_json(&[
+            "sync-log",
+            "--tenant",
+            &f.slug,
+            "--change-type",
+            "applied: organization changed",
+            "--limit",
+            "200",
+        ])
         .await;
-    assert_eq!(moves["total"], 16, "each move once in the sync log, despite the crash");
+    assert_eq!(
+        moves["total"], 16,
+        "each move once in the sync log, despite the crash"
+    );
 
     let again = start(&f, false).await;
     let again = wait_finished(&f, &again).await;
     assert_eq!(
-        (again["moved"].as_i64(), again["roles_changed"].as_i64(), again["results_total"].as_i64()),
+        (
+            again["moved"].as_i64(),
+            again["roles_changed"].as_i64(),
+            again["results_total"].as_i64()
+        ),
         (Some(0), Some(0), Some(0)),
         "a second run changes nothing: {again}"
     );
-    let audit = f.roster.cli_json(&["audit-log", "--tenant", &f.slug, "--limit", "200"]).await;
+    let audit = f
+        .roster
+        .cli_json(&["audit-log", "--tenant", &f.slug, "--limit", "200"])
+        .await;
     let events: Vec<&str> = audit["entries"]
         .as_array()
         .expect("entries")
@@ -153,8 +225,21 @@ async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_ch
         .filter_map(|e| e["event"].as_str())
         .filter(|e| e.starts_with("org and role settings"))
         .collect();
-    assert_eq!(events.iter().filter(|e| **e == "org and role settings applied").count(), 2, "{events:?}");
-    assert_eq!(events.iter().filter(|e| **e == "org and role settings dry run finished").count(), 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| **e == "org and role settings applied")
+            .count(),
+        2,
+        "{events:?}"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| **e == "org and role settings dry run finished")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -165,18 +250,41 @@ async fn a_run_can_be_cancelled_and_only_one_runs_per_provider() {
         create_user(&f.scim, &user_body(&format!("c{i}@example.com"))).await;
     }
     // Held by an injected failure, the run stays pending (retrying) until cancelled.
-    Hooks::of(&f.roster).await.set_fault(&f.slug, Fault::Fail, 1).await;
+    Hooks::of(&f.roster)
+        .await
+        .set_fault(&f.slug, Fault::Fail, 1)
+        .await;
     let run = start(&f, false).await;
     let out = f
         .roster
-        .cli(&["apply", "start", "--tenant", &f.slug, "--provider", &f.cred.id, "--json"])
+        .cli(&[
+            "apply",
+            "start",
+            "--tenant",
+            &f.slug,
+            "--provider",
+            &f.cred.id,
+            "--json",
+        ])
         .await;
-    assert!(!out.status.success(), "a second run of the provider is refused");
+    assert!(
+        !out.status.success(),
+        "a second run of the provider is refused"
+    );
     assert!(out.stderr.contains("pending or running"), "{}", out.stderr);
-    let cancelled = f.roster.cli_json(&["apply", "cancel", "--tenant", &f.slug, &run]).await;
+    let cancelled = f
+        .roster
+        .cli_json(&["apply", "cancel", "--tenant", &f.slug, &run])
+        .await;
     assert_eq!(cancelled["state"], "cancelled");
-    let out = f.roster.cli(&["apply", "cancel", "--tenant", &f.slug, &run, "--json"]).await;
-    assert!(!out.status.success(), "a finished run cannot be cancelled again");
+    let out = f
+        .roster
+        .cli(&["apply", "cancel", "--tenant", &f.slug, &run, "--json"])
+        .await;
+    assert!(
+        !out.status.success(),
+        "a finished run cannot be cancelled again"
+    );
     let next = start(&f, true).await;
     assert_eq!(wait_finished(&f, &next).await["state"], "succeeded");
 }
@@ -211,11 +319,18 @@ async fn emptying_a_large_mapped_group_remaps_its_members_in_a_job() {
             .cli_json(&["jobs", "list", "--tenant", &f.slug, "--kind", "remap_users"])
             .await;
         let list = jobs["jobs"].as_array().expect("jobs").clone();
-        assert_eq!(list.len(), 1, "one remap job, not an in-request remap: {jobs}");
+        assert_eq!(
+            list.len(),
+            1,
+            "one remap job, not an in-request remap: {jobs}"
+        );
         if list[0]["state"] == "succeeded" {
             break list[0].clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "remap job did not finish: {jobs}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "remap job did not finish: {jobs}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(job["outcome"], "remapped 120 users", "{job}");

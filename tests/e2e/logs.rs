@@ -73,15 +73,19 @@ async fn the_sync_log_and_its_csv_export_match_what_the_provider_changed() {
         ),
         row("created", "name.givenName", Value::Null, s("Ann")),
         row("created", "userName", Value::Null, s("ann@example.com")),
+        // The new user's organization (the top-level one) grants its default roles.
+        row("role added", "roles", Value::Null, s("Desktop User")),
+        row("role added", "roles", Value::Null, s("PROe User")),
+        row("role added", "roles", Value::Null, s("Agent User")),
         row("updated", "name.givenName", s("Ann"), s("Anna")),
         row("blocked", "state", s("active"), s("blocked")),
     ];
-    assert_eq!(got[..5], expected_head[..], "{log}");
-    assert_eq!(got[5].0, "deactivation scheduled", "{log}");
-    assert!(got[5].3.is_string(), "the due time is logged: {log}");
-    let tail: Vec<&str> = got[6..].iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(got[..8], expected_head[..], "{log}");
+    assert_eq!(got[8].0, "deactivation scheduled", "{log}");
+    assert!(got[8].3.is_string(), "the due time is logged: {log}");
+    let tail: Vec<&str> = got[9..].iter().map(|r| r.0.as_str()).collect();
     assert_eq!(tail, ["deactivation cancelled", "reactivated"], "{log}");
-    assert_eq!(log["total"], 8);
+    assert_eq!(log["total"], 11);
     let text = log.to_string();
     assert!(
         !text.contains("never-logged-Secret-1"),
@@ -106,7 +110,12 @@ async fn the_sync_log_and_its_csv_export_match_what_the_provider_changed() {
         vec![row("updated", "name.givenName", s("Ann"), s("Anna"))]
     );
     let bob = sync_log(&f.roster, &f.slug, &["--user", "bob@example.com"]).await;
-    assert!(rows(&bob).iter().all(|r| r.0 == "created"), "{bob}");
+    assert!(
+        rows(&bob)
+            .iter()
+            .all(|r| r.0 == "created" || r.0 == "role added"),
+        "{bob}"
+    );
     assert_eq!(bob["entries"][0]["user_id"], other.as_str());
     let tomorrow = (time::OffsetDateTime::now_utc() + time::Duration::days(1)).date();
     let future = sync_log(&f.roster, &f.slug, &["--from", &tomorrow.to_string()]).await;

@@ -58,7 +58,11 @@ async fn c42_org_name_creates_organizations_falls_back_and_remaps_on_change() {
         &["--target", "Unmapped people", "--parent", "Regions"],
     )
     .await;
-    let emea = create_user(&f.scim, &person("emea@example.com", None, None, Some("EMEA"))).await;
+    let emea = create_user(
+        &f.scim,
+        &person("emea@example.com", None, None, Some("EMEA")),
+    )
+    .await;
     let e = explain(&f, &emea).await;
     assert_eq!(e["organization"]["name"], "EMEA");
     assert_eq!(e["organization_reason"], "c42OrgName \"EMEA\"");
@@ -68,8 +72,15 @@ async fn c42_org_name_creates_organizations_falls_back_and_remaps_on_change() {
         .await;
     assert_eq!(shown["parent_id"], regions.as_str(), "{shown}");
     // Case-insensitive: the same organization.
-    let other = create_user(&f.scim, &person("emea2@example.com", None, None, Some("emea"))).await;
-    assert_eq!(explain(&f, &other).await["organization"]["id"], e["organization"]["id"]);
+    let other = create_user(
+        &f.scim,
+        &person("emea2@example.com", None, None, Some("emea")),
+    )
+    .await;
+    assert_eq!(
+        explain(&f, &other).await["organization"]["id"],
+        e["organization"]["id"]
+    );
     let none = create_user(&f.scim, &user_body("none@example.com")).await;
     assert_eq!(org_of(&f, &none).await, "Unmapped people");
     // An invalid name places the user with the unmapped ones and is a sync error entry.
@@ -77,27 +88,47 @@ async fn c42_org_name_creates_organizations_falls_back_and_remaps_on_change() {
     assert_eq!(org_of(&f, &bad).await, "Unmapped people");
     let errors = sync_entries(&f, "bad@example.com", "sync error").await;
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0]["new_value"].as_str().is_some_and(|v| v.contains("\"ab\"")));
+    assert!(
+        errors[0]["new_value"]
+            .as_str()
+            .is_some_and(|v| v.contains("\"ab\""))
+    );
 
     // An admin's move stays until the provider changes the mapped attribute.
     f.roster
-        .cli_json(&["user", "move", "--tenant", &f.slug, &emea, "--org", "Regions"])
+        .cli_json(&[
+            "user", "move", "--tenant", &f.slug, &emea, "--org", "Regions",
+        ])
         .await;
     let title = patch(json!([{"op": "replace", "path": "title", "value": "Engineer"}]));
-    assert_eq!(f.scim.patch(&format!("/Users/{emea}"), &title).await.status, 200);
+    assert_eq!(
+        f.scim.patch(&format!("/Users/{emea}"), &title).await.status,
+        200
+    );
     let e = explain(&f, &emea).await;
     assert_eq!(e["organization"]["name"], "Regions");
     assert_eq!(e["organization_set_by"], "admin");
-    assert_eq!(e["mapped_organization"]["name"], "EMEA", "explain says where the mapping would put it");
-    let apac = patch(json!([{"op": "replace", "path": format!("{C42}:c42OrgName"), "value": "APAC"}]));
-    assert_eq!(f.scim.patch(&format!("/Users/{emea}"), &apac).await.status, 200);
+    assert_eq!(
+        e["mapped_organization"]["name"], "EMEA",
+        "explain says where the mapping would put it"
+    );
+    let apac =
+        patch(json!([{"op": "replace", "path": format!("{C42}:c42OrgName"), "value": "APAC"}]));
+    assert_eq!(
+        f.scim.patch(&format!("/Users/{emea}"), &apac).await.status,
+        200
+    );
     let e = explain(&f, &emea).await;
     assert_eq!(e["organization"]["name"], "APAC");
     assert_eq!(e["organization_set_by"], "mapping");
     let moves = sync_entries(&f, "emea@example.com", "organization changed").await;
     let last = moves.last().expect("an organization change was logged");
     let apac_id = e["organization"]["id"].as_str().expect("id");
-    assert_eq!(last["new_value"], format!("APAC ({apac_id})"), "organization values carry the id");
+    assert_eq!(
+        last["new_value"],
+        format!("APAC ({apac_id})"),
+        "organization values carry the id"
+    );
 }
 
 #[tokio::test]
@@ -106,10 +137,24 @@ async fn scim_groups_place_users_by_priority_and_unmapped_users_go_to_the_chosen
     create_org(&f.roster, &f.slug, "Executives org", None).await;
     create_org(&f.roster, &f.slug, "UK org", None).await;
     create_org(&f.roster, &f.slug, "Everyone else", None).await;
-    let exec = create_group(&f.scim, &json!({"schemas": [GROUP], "displayName": "Executives"})).await;
+    let exec = create_group(
+        &f.scim,
+        &json!({"schemas": [GROUP], "displayName": "Executives"}),
+    )
+    .await;
     let uk = create_group(&f.scim, &json!({"schemas": [GROUP], "displayName": "UK"})).await;
-    mapping(&f, &["org-method", "groups"], &["--target", "Everyone else"]).await;
-    mapping(&f, &["group-org", "add"], &["--org", "Executives org", "Executives"]).await;
+    mapping(
+        &f,
+        &["org-method", "groups"],
+        &["--target", "Everyone else"],
+    )
+    .await;
+    mapping(
+        &f,
+        &["group-org", "add"],
+        &["--org", "Executives org", "Executives"],
+    )
+    .await;
     let m = mapping(&f, &["group-org", "add"], &["--org", "UK org", &uk]).await;
     let order: Vec<&str> = m["group_organizations"]
         .as_array()
@@ -129,7 +174,10 @@ async fn scim_groups_place_users_by_priority_and_unmapped_users_go_to_the_chosen
     add_members(&f, &exec, &[&both]).await;
     let e = explain(&f, &both).await;
     assert_eq!(e["organization"]["name"], "Executives org");
-    assert_eq!(e["organization_reason"], "group \"Executives\" (priority 1)");
+    assert_eq!(
+        e["organization_reason"],
+        "group \"Executives\" (priority 1)"
+    );
     assert_eq!(org_of(&f, &only_uk).await, "UK org");
     assert_eq!(org_of(&f, &neither).await, "Everyone else");
 
@@ -153,10 +201,19 @@ async fn scim_groups_place_users_by_priority_and_unmapped_users_go_to_the_chosen
 #[tokio::test]
 async fn role_mapping_is_the_union_of_mapped_groups_within_the_allowlist() {
     let f = fixture().await;
-    let admins = create_group(&f.scim, &json!({"schemas": [GROUP], "displayName": "Admins"})).await;
+    let admins = create_group(
+        &f.scim,
+        &json!({"schemas": [GROUP], "displayName": "Admins"}),
+    )
+    .await;
     let devs = create_group(&f.scim, &json!({"schemas": [GROUP], "displayName": "Devs"})).await;
     mapping(&f, &["role-method", "groups"], &[]).await;
-    mapping(&f, &["group-roles"], &["Admins", "Customer Cloud Admin", "Desktop User"]).await;
+    mapping(
+        &f,
+        &["group-roles"],
+        &["Admins", "Customer Cloud Admin", "Desktop User"],
+    )
+    .await;
     let m = mapping(&f, &["group-roles"], &["Devs", "PROe User"]).await;
     assert_eq!(m["group_roles"].as_array().map(Vec::len), Some(2));
     let allow: Vec<&str> = m["role_allowlist"]
@@ -165,7 +222,11 @@ async fn role_mapping_is_the_union_of_mapped_groups_within_the_allowlist() {
         .iter()
         .map(|r| r["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(allow, ["Desktop User", "PROe User", "Agent User"], "the basic roles by default");
+    assert_eq!(
+        allow,
+        ["Desktop User", "PROe User", "Agent User"],
+        "the basic roles by default"
+    );
 
     let user = create_user(&f.scim, &user_body("dev@example.com")).await;
     assert_eq!(
@@ -176,7 +237,11 @@ async fn role_mapping_is_the_union_of_mapped_groups_within_the_allowlist() {
     add_members(&f, &admins, &[&user]).await;
     add_members(&f, &devs, &[&user]).await;
     let e = explain(&f, &user).await;
-    assert_eq!(held_roles(&e), ["Desktop User", "PROe User"], "union, Agent User revoked");
+    assert_eq!(
+        held_roles(&e),
+        ["Desktop User", "PROe User"],
+        "union, Agent User revoked"
+    );
     let cca = e["roles"]
         .as_array()
         .expect("roles")
@@ -190,27 +255,53 @@ async fn role_mapping_is_the_union_of_mapped_groups_within_the_allowlist() {
 
     // An admin's grant of a role outside the allowlist survives remapping.
     f.roster
-        .cli_json(&["user", "grant-role", "--tenant", &f.slug, &user, "Identity Management Administrator"])
+        .cli_json(&[
+            "user",
+            "grant-role",
+            "--tenant",
+            &f.slug,
+            &user,
+            "Identity Management Administrator",
+        ])
         .await;
     mapping(
         &f,
         &["allowlist"],
-        &["Desktop User", "PROe User", "Agent User", "Customer Cloud Admin"],
+        &[
+            "Desktop User",
+            "PROe User",
+            "Agent User",
+            "Customer Cloud Admin",
+        ],
     )
     .await;
     remove_member(&f, &devs, &user).await;
     assert_eq!(
         roles_of(&f, &user).await,
-        ["Customer Cloud Admin", "Desktop User", "Identity Management Administrator"]
+        [
+            "Customer Cloud Admin",
+            "Desktop User",
+            "Identity Management Administrator"
+        ]
     );
     remove_member(&f, &admins, &user).await;
     assert_eq!(
         roles_of(&f, &user).await,
-        ["Agent User", "Desktop User", "Identity Management Administrator", "PROe User"],
+        [
+            "Agent User",
+            "Desktop User",
+            "Identity Management Administrator",
+            "PROe User"
+        ],
         "back to the defaults; the admin's grant stays"
     );
     let added = sync_entries(&f, "dev@example.com", "role added").await;
-    assert!(added.iter().any(|e| e["new_value"] == "Customer Cloud Admin"), "{added:?}");
+    assert!(
+        added
+            .iter()
+            .any(|e| e["new_value"] == "Customer Cloud Admin"),
+        "{added:?}"
+    );
 }
 
 #[tokio::test]
@@ -224,70 +315,172 @@ async fn attribute_rules_refuse_unmatched_creation_keep_on_update_and_follow_pri
         &f,
         &["rule", "add"],
         &[
-            "--name", "General", "--attribute", &department, "--values", "Engineering, R&D",
-            "--org", "Engineering", "--profile", "General Profile 1", "--storage-region", "us-east",
-            "--quota-bytes", "5000000000",
+            "--name",
+            "General",
+            "--attribute",
+            &department,
+            "--values",
+            "Engineering, R&D",
+            "--org",
+            "Engineering",
+            "--profile",
+            "General Profile 1",
+            "--storage-region",
+            "us-east",
+            "--quota-bytes",
+            "5000000000",
         ],
     )
     .await;
     let m = mapping(
         &f,
         &["rule", "add"],
-        &["--name", "Executives", "--attribute", "title", "--values", "VP,CEO", "--org", "Leadership", "--profile", "Executive Profile", "--quota-bytes", "50000000000"],
+        &[
+            "--name",
+            "Executives",
+            "--attribute",
+            "title",
+            "--values",
+            "VP,CEO",
+            "--org",
+            "Leadership",
+            "--profile",
+            "Executive Profile",
+            "--quota-bytes",
+            "50000000000",
+        ],
     )
     .await;
     let exec_rule = m["rules"][1]["id"].as_str().expect("rule id").to_owned();
     assert_eq!(m["rules"][0]["name"], "General", "oldest first");
 
     // A user no rule matches is refused at creation and nothing is stored.
-    let resp = f.scim.post("/Users", &person("clerk@example.com", Some("Sales"), Some("Clerk"), None)).await;
+    let resp = f
+        .scim
+        .post(
+            "/Users",
+            &person("clerk@example.com", Some("Sales"), Some("Clerk"), None),
+        )
+        .await;
     let (status, scim_type, detail) = scim_error(&resp);
-    assert_eq!((status, scim_type.as_deref()), (400, Some("invalidValue")), "{}", resp.text);
+    assert_eq!(
+        (status, scim_type.as_deref()),
+        (400, Some("invalidValue")),
+        "{}",
+        resp.text
+    );
     assert!(detail.contains("no organization mapping rule"), "{detail}");
-    assert_eq!(count_users(&f.scim, "userName eq \"clerk@example.com\"").await, 0);
+    assert_eq!(
+        count_users(&f.scim, "userName eq \"clerk@example.com\"").await,
+        0
+    );
     // Case-sensitive.
-    let resp = f.scim.post("/Users", &person("lower@example.com", Some("engineering"), None, None)).await;
+    let resp = f
+        .scim
+        .post(
+            "/Users",
+            &person("lower@example.com", Some("engineering"), None, None),
+        )
+        .await;
     assert_eq!(resp.status, 400, "{}", resp.text);
 
-    let eng = create_user(&f.scim, &person("eng@example.com", Some("R&D"), Some("CEO"), None)).await;
+    let eng = create_user(
+        &f.scim,
+        &person("eng@example.com", Some("R&D"), Some("CEO"), None),
+    )
+    .await;
     let e = explain(&f, &eng).await;
-    assert_eq!(e["organization"]["name"], "Engineering", "General is older, so it wins");
+    assert_eq!(
+        e["organization"]["name"], "Engineering",
+        "General is older, so it wins"
+    );
     assert_eq!(e["profile"], "General Profile 1");
     assert_eq!(e["storage_region"], "us-east");
     assert_eq!(e["quota_bytes"], 5_000_000_000_i64);
     mapping(&f, &["rule", "move"], &[&exec_rule, "top"]).await;
-    let exec = create_user(&f.scim, &person("exec@example.com", Some("R&D"), Some("CEO"), None)).await;
+    let exec = create_user(
+        &f.scim,
+        &person("exec@example.com", Some("R&D"), Some("CEO"), None),
+    )
+    .await;
     let e = explain(&f, &exec).await;
     assert_eq!(e["organization"]["name"], "Leadership");
     assert_eq!(e["profile"], "Executive Profile");
 
     // An update that matches nothing keeps the organization and logs a sync error.
-    let sales = patch(json!([{"op": "replace", "path": "title", "value": "Clerk"}, {"op": "replace", "path": department, "value": "Sales"}]));
+    let sales = patch(
+        json!([{"op": "replace", "path": "title", "value": "Clerk"}, {"op": "replace", "path": department, "value": "Sales"}]),
+    );
     let resp = f.scim.patch(&format!("/Users/{eng}"), &sales).await;
     assert_eq!(resp.status, 200, "{}", resp.text);
     assert_eq!(org_of(&f, &eng).await, "Engineering");
     assert!(explain(&f, &eng).await["unmatched"] == true);
-    assert_eq!(sync_entries(&f, "eng@example.com", "sync error").await.len(), 1);
+    assert_eq!(
+        sync_entries(&f, "eng@example.com", "sync error")
+            .await
+            .len(),
+        1
+    );
     // Mapping never refuses a deactivation or a delete.
     let off = patch(json!([{"op": "replace", "path": "active", "value": false}]));
-    assert_eq!(f.scim.patch(&format!("/Users/{eng}"), &off).await.status, 200);
+    assert_eq!(
+        f.scim.patch(&format!("/Users/{eng}"), &off).await.status,
+        200
+    );
     assert_eq!(f.scim.delete(&format!("/Users/{eng}")).await.status, 204);
 
     // Criteria are immutable; name and settings are not.
     let err = mapping_refused(&f, &["rule", "edit"], &[&exec_rule, "--values", "VP,CTO"]).await;
     assert!(err.contains("cannot change"), "{err}");
-    let m = mapping(&f, &["rule", "edit"], &[&exec_rule, "--name", "Leaders", "--quota-bytes", "1"]).await;
+    let m = mapping(
+        &f,
+        &["rule", "edit"],
+        &[&exec_rule, "--name", "Leaders", "--quota-bytes", "1"],
+    )
+    .await;
     assert_eq!(m["rules"][0]["name"], "Leaders");
     assert_eq!(m["rules"][0]["values"], json!(["VP", "CEO"]));
     assert_eq!(m["rules"][0]["quota_bytes"], 1);
     // A rule must name a declared attribute.
-    let err = mapping_refused(&f, &["rule", "add"], &["--name", "X", "--attribute", "department", "--values", "a", "--org", "Engineering"]).await;
+    let err = mapping_refused(
+        &f,
+        &["rule", "add"],
+        &[
+            "--name",
+            "X",
+            "--attribute",
+            "department",
+            "--values",
+            "a",
+            "--org",
+            "Engineering",
+        ],
+    )
+    .await;
     assert!(err.contains("department"), "{err}");
     // An 'all users' rule at the bottom catches everyone else.
-    mapping(&f, &["rule", "add"], &["--name", "Everyone", "--all-users", "--org", "Top-level organization"]).await;
-    let clerk = create_user(&f.scim, &person("clerk@example.com", Some("Sales"), Some("Clerk"), None)).await;
+    mapping(
+        &f,
+        &["rule", "add"],
+        &[
+            "--name",
+            "Everyone",
+            "--all-users",
+            "--org",
+            "Top-level organization",
+        ],
+    )
+    .await;
+    let clerk = create_user(
+        &f.scim,
+        &person("clerk@example.com", Some("Sales"), Some("Clerk"), None),
+    )
+    .await;
     assert_eq!(org_of(&f, &clerk).await, "Top-level organization");
-    let audit = f.roster.cli_json(&["audit-log", "--tenant", &f.slug, "--limit", "200"]).await;
+    let audit = f
+        .roster
+        .cli_json(&["audit-log", "--tenant", &f.slug, "--limit", "200"])
+        .await;
     let changes = audit["entries"]
         .as_array()
         .expect("entries")
@@ -306,31 +499,77 @@ async fn a_tenant_cannot_read_or_change_another_tenants_mappings_users_or_runs()
     let theirs = f.roster.create_provider(&other, "idp", "basic").await;
     let run = f
         .roster
-        .cli_json(&["apply", "start", "--tenant", &f.slug, "--provider", &f.cred.id, "--dry-run"])
+        .cli_json(&[
+            "apply",
+            "start",
+            "--tenant",
+            &f.slug,
+            "--provider",
+            &f.cred.id,
+            "--dry-run",
+        ])
         .await;
     let run = run["run"].as_str().expect("run").to_owned();
     // The other tenant names this tenant's provider, user and run: not found, nothing changed.
     for args in [
-        vec!["mapping", "show", "--tenant", &other, "--provider", &f.cred.id],
-        vec!["mapping", "org-method", "groups", "--tenant", &other, "--provider", &f.cred.id],
+        vec![
+            "mapping",
+            "show",
+            "--tenant",
+            &other,
+            "--provider",
+            &f.cred.id,
+        ],
+        vec![
+            "mapping",
+            "org-method",
+            "groups",
+            "--tenant",
+            &other,
+            "--provider",
+            &f.cred.id,
+        ],
         vec!["mapping", "explain", "--tenant", &other, &user],
         vec!["mapping", "explain", "--tenant", &other, "mine@example.com"],
-        vec!["apply", "start", "--tenant", &other, "--provider", &f.cred.id],
+        vec![
+            "apply",
+            "start",
+            "--tenant",
+            &other,
+            "--provider",
+            &f.cred.id,
+        ],
         vec!["apply", "show", "--tenant", &other, &run],
         vec!["apply", "cancel", "--tenant", &other, &run],
     ] {
         let mut args = args;
         args.push("--json");
         let out = f.roster.cli(&args).await;
-        assert!(!out.status.success(), "`roster {}` crossed tenants", args.join(" "));
-        assert!(out.stderr.contains("not found"), "{}: {}", args.join(" "), out.stderr);
+        assert!(
+            !out.status.success(),
+            "`roster {}` crossed tenants",
+            args.join(" ")
+        );
+        assert!(
+            out.stderr.contains("not found"),
+            "{}: {}",
+            args.join(" "),
+            out.stderr
+        );
     }
     let m = mapping(&f, &["show"], &[]).await;
     assert_eq!(m["org_method"], "single");
     // Each tenant sees its own provider.
     let mine = f
         .roster
-        .cli_json(&["mapping", "show", "--tenant", &other, "--provider", &theirs.id])
+        .cli_json(&[
+            "mapping",
+            "show",
+            "--tenant",
+            &other,
+            "--provider",
+            &theirs.id,
+        ])
         .await;
     assert_eq!(mine["provider"], theirs.id.as_str());
 }

@@ -380,10 +380,14 @@ async fn roles_catalogue_and_an_admin_moving_a_provisioned_user() {
         ])
         .await;
     let grants = granted["roles"].as_array().expect("roles");
-    assert_eq!(grants.len(), 1, "{granted}");
-    assert_eq!(grants[0]["name"], "Auditor");
-    assert_eq!(grants[0]["granted_by"], "admin");
-    assert_eq!(grants[0]["reason"], "granted by operator");
+    // Provisioning gave the new user its organization's default roles; the admin adds one.
+    assert_eq!(grants.len(), 4, "{granted}");
+    let auditor = grants
+        .iter()
+        .find(|r| r["name"] == "Auditor")
+        .expect("the granted role");
+    assert_eq!(auditor["granted_by"], "admin");
+    assert_eq!(auditor["reason"], "granted by operator");
 
     let revoked = roster
         .cli_json(&[
@@ -395,7 +399,9 @@ async fn roles_catalogue_and_an_admin_moving_a_provisioned_user() {
             "Auditor",
         ])
         .await;
-    assert!(revoked["roles"].as_array().expect("roles").is_empty());
+    let left = revoked["roles"].as_array().expect("roles");
+    assert_eq!(left.len(), 3, "{revoked}");
+    assert!(left.iter().all(|r| r["name"] != "Auditor"), "{revoked}");
     let again = roster
         .cli(&[
             "users",

@@ -224,7 +224,8 @@ async fn export_import_carries_organizations_roles_and_mappings_to_the_other_bac
         ("organizations", 3),
         ("roles", 6),
         ("organization_default_roles", 3),
-        ("user_roles", 2),
+        // Two inserted here, and each SCIM-created user's three default roles.
+        ("user_roles", 8),
         ("group_org_mappings", 1),
         ("group_role_mappings", 1),
         ("mapping_rules", 2),

@@ -23,7 +23,11 @@ pub async fn mapping_refused(f: &Fixture, sub: &[&str], args: &[&str]) -> String
     all.extend_from_slice(args);
     all.push("--json");
     let out = f.roster.cli(&all).await;
-    assert!(!out.status.success(), "`roster {}` should fail", all.join(" "));
+    assert!(
+        !out.status.success(),
+        "`roster {}` should fail",
+        all.join(" ")
+    );
     out.stderr
 }
 
@@ -71,17 +75,28 @@ pub fn held_roles(explanation: &Value) -> Vec<String> {
 }
 
 /// A user body with a department (Enterprise extension), a title and a c42OrgName.
-pub fn person(user_name: &str, department: Option<&str>, title: Option<&str>, c42: Option<&str>) -> Value {
+pub fn person(
+    user_name: &str,
+    department: Option<&str>,
+    title: Option<&str>,
+    c42: Option<&str>,
+) -> Value {
     let mut body = json!({"schemas": [USER], "userName": user_name, "active": true});
     if let Some(title) = title {
         body["title"] = json!(title);
     }
     if let Some(department) = department {
-        body["schemas"].as_array_mut().expect("schemas").push(json!(ENTERPRISE));
+        body["schemas"]
+            .as_array_mut()
+            .expect("schemas")
+            .push(json!(ENTERPRISE));
         body[ENTERPRISE] = json!({"department": department});
     }
     if let Some(org) = c42 {
-        body["schemas"].as_array_mut().expect("schemas").push(json!(C42));
+        body["schemas"]
+            .as_array_mut()
+            .expect("schemas")
+            .push(json!(C42));
         body[C42] = json!({"c42OrgName": org});
     }
     body
@@ -92,21 +107,31 @@ pub async fn add_members(f: &Fixture, group: &str, users: &[&str]) {
     let members: Vec<Value> = users.iter().map(|u| json!({"value": u})).collect();
     let body = patch(json!([{"op": "add", "path": "members", "value": members}]));
     let resp = f.scim.patch(&format!("/Groups/{group}"), &body).await;
-    assert!(resp.status == 204 || resp.status == 200, "add members: {}", resp.text);
+    assert!(
+        resp.status == 204 || resp.status == 200,
+        "add members: {}",
+        resp.text
+    );
 }
 
 /// Removes one user from a group with a PATCH, asserting success.
 pub async fn remove_member(f: &Fixture, group: &str, user: &str) {
     let body = patch(json!([{"op": "remove", "path": format!("members[value eq \"{user}\"]")}]));
     let resp = f.scim.patch(&format!("/Groups/{group}"), &body).await;
-    assert!(resp.status == 204 || resp.status == 200, "remove member: {}", resp.text);
+    assert!(
+        resp.status == 204 || resp.status == 200,
+        "remove member: {}",
+        resp.text
+    );
 }
 
 /// Returns how many sync-log entries of `change_type` name the user.
 pub async fn sync_entries(f: &Fixture, user_name: &str, change_type: &str) -> Vec<Value> {
     let log = f
         .roster
-        .cli_json(&["sync-log", "--tenant", &f.slug, "--user", user_name, "--limit", "200"])
+        .cli_json(&[
+            "sync-log", "--tenant", &f.slug, "--user", user_name, "--limit", "200",
+        ])
         .await;
     log["entries"]
         .as_array()
