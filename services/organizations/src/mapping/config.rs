@@ -18,10 +18,8 @@ use uuid::Uuid;
 use super::place::load_config;
 use super::refs;
 use super::resolve::{MappingConfig, check_rule_attribute, split_rule_values};
+use crate::naming::setting_text;
 use crate::{Organizations, OrganizationsError};
-
-/// The longest rule name, profile or storage region (characters).
-const MAX_TEXT_CHARS: usize = 200;
 
 /// A provider's mapping configuration with the names of what it refers to.
 #[derive(Debug, Clone)]
@@ -103,26 +101,17 @@ pub struct RuleEdit {
     pub values: Option<String>,
 }
 
+/// Checks a rule name (required) or a profile or storage region (empty clears it).
 fn check_text(
     field: &'static str,
     text: &str,
     required: bool,
 ) -> Result<Option<String>, OrganizationsError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return if required {
-            Err(OrganizationsError::invalid(field, "must not be empty"))
-        } else {
-            Ok(None)
-        };
+    let checked = setting_text(field, text)?;
+    if required && checked.is_none() {
+        return Err(OrganizationsError::invalid(field, "must not be empty"));
     }
-    if text.chars().count() > MAX_TEXT_CHARS || text.chars().any(char::is_control) {
-        return Err(OrganizationsError::invalid(
-            field,
-            format!("at most {MAX_TEXT_CHARS} characters, no control characters"),
-        ));
-    }
-    Ok(Some(text.to_owned()))
+    Ok(checked)
 }
 
 fn check_quota(quota: Option<i64>) -> Result<Option<i64>, OrganizationsError> {

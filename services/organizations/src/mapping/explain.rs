@@ -62,7 +62,7 @@ impl Organizations {
         user: &str,
     ) -> Result<Explanation, OrganizationsError> {
         let mut tx = self.store.begin(&tenant).await?;
-        let user = refs::user(&mut tx, "user", user).await?;
+        let user = refs::user(&mut tx, user).await?;
         let user_name = user
             .resource
             .get("userName")

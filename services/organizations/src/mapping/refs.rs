@@ -2,10 +2,8 @@
 //! name (case-insensitive), a provider's group by id or displayName, a user by id
 //! or userName. Unknown names are NotFound errors naming the field's value.
 
-use roster_core::{GroupId, OrganizationId, RoleId, UserId, user_name_key};
-use roster_store::{
-    GroupCondition, GroupRecord, OrganizationRecord, RoleRecord, TenantTx, UserRecord,
-};
+use roster_core::{GroupId, OrganizationId, RoleId, user_name_key};
+use roster_store::{GroupCondition, GroupRecord, OrganizationRecord, TenantTx, UserRecord};
 
 use crate::OrganizationsError;
 
@@ -15,21 +13,7 @@ pub async fn organization(
     field: &'static str,
     text: &str,
 ) -> Result<OrganizationRecord, OrganizationsError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(OrganizationsError::invalid(
-            field,
-            "name an organization by id or name",
-        ));
-    }
-    if let Ok(id) = OrganizationId::parse(text)
-        && let Some(org) = tx.organization(id).await?
-    {
-        return Ok(org);
-    }
-    tx.organization_by_name_key(&user_name_key(text))
-        .await?
-        .ok_or_else(|| OrganizationsError::not_found("organization", text))
+    crate::orgs::resolve_organization(tx, field, text).await
 }
 
 /// Returns the organization `text` names, or the top-level organization when it is empty.
@@ -44,27 +28,6 @@ pub async fn organization_or_top(
     Ok(organization(tx, field, text).await?.id)
 }
 
-/// Returns the role `text` names (its id, or its name in any case).
-pub async fn role(
-    tx: &mut TenantTx,
-    field: &'static str,
-    text: &str,
-) -> Result<RoleRecord, OrganizationsError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(OrganizationsError::invalid(
-            field,
-            "name a role by id or name",
-        ));
-    }
-    let roles = tx.roles().await?;
-    let key = user_name_key(text);
-    roles
-        .into_iter()
-        .find(|r| RoleId::parse(text).is_ok_and(|id| id == r.id) || user_name_key(&r.name) == key)
-        .ok_or_else(|| OrganizationsError::not_found("role", text))
-}
-
 /// Returns the roles `texts` name, without duplicates, in the order given.
 pub async fn roles(
     tx: &mut TenantTx,
@@ -73,7 +36,7 @@ pub async fn roles(
 ) -> Result<Vec<RoleId>, OrganizationsError> {
     let mut out = Vec::with_capacity(texts.len());
     for text in texts {
-        let id = role(tx, field, text).await?.id;
+        let id = crate::roles::resolve_role(tx, field, text).await?.id;
         if !out.contains(&id) {
             out.push(id);
         }
@@ -116,24 +79,6 @@ pub async fn group(
 }
 
 /// Returns the user `text` names (its id, or its userName in any case), of any provider.
-pub async fn user(
-    tx: &mut TenantTx,
-    field: &'static str,
-    text: &str,
-) -> Result<UserRecord, OrganizationsError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(OrganizationsError::invalid(
-            field,
-            "name a user by id or userName",
-        ));
-    }
-    if let Ok(id) = UserId::parse(text)
-        && let Some(user) = tx.user_for_admin(id, false).await?
-    {
-        return Ok(user);
-    }
-    tx.user_holding_name(&user_name_key(text), false)
-        .await?
-        .ok_or_else(|| OrganizationsError::not_found("user", text))
+pub async fn user(tx: &mut TenantTx, text: &str) -> Result<UserRecord, OrganizationsError> {
+    crate::members::resolve_user(tx, text, false).await
 }

@@ -14,10 +14,7 @@ use roster_store::{
 };
 use serde_json::Value as Json;
 
-/// The shortest organization name (characters).
-pub const MIN_ORG_NAME_CHARS: usize = 3;
-/// The longest organization name (characters).
-pub const MAX_ORG_NAME_CHARS: usize = 220;
+use crate::naming::Name;
 
 /// One provider's whole mapping configuration, read once per change or per batch.
 #[derive(Debug, Clone)]
@@ -71,21 +68,15 @@ pub struct RoleGrant {
     pub reason: String,
 }
 
-/// Checks an organization name: 3–220 characters once trimmed, no control characters.
-/// Returns the trimmed name, or what is wrong with it.
+/// Checks an organization name as [`Name::organization`] does; returns the trimmed name, or
+/// what is wrong with it.
 pub fn check_org_name(name: &str) -> Result<String, String> {
-    let trimmed = name.trim();
-    let chars = trimmed.chars().count();
-    if chars < MIN_ORG_NAME_CHARS || chars > MAX_ORG_NAME_CHARS {
-        return Err(format!(
-            "an organization name must be {MIN_ORG_NAME_CHARS}-{MAX_ORG_NAME_CHARS} characters; \
-             {chars} given"
-        ));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err("an organization name must not contain control characters".to_owned());
-    }
-    Ok(trimmed.to_owned())
+    Name::organization("c42OrgName", name)
+        .map(|name| name.as_str().to_owned())
+        .map_err(|err| match err {
+            crate::OrganizationsError::InvalidInput { reason, .. } => reason,
+            other => other.to_string(),
+        })
 }
 
 /// Returns the user's `c42OrgName`, if it sent one.
