@@ -73,10 +73,10 @@ fn changes(run: &Value) -> BTreeSet<(String, String, String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_changes_nothing() {
-    let options = jobs_options().env("ROSTER_JOBS__APPLY_BATCH_SIZE", "4");
-    let mut f = fixture_with(options, "basic").await;
+/// Builds the same tenant in any Roster: two organizations, two groups, 23 users of whom
+/// every third is blue, every third plus one green, and u00 both; then the mapping change
+/// (groups to organizations, groups to roles). Returns the users' ids.
+async fn prepare(f: &Fixture) -> Vec<String> {
     create_org(&f.roster, &f.slug, "Blue", None).await;
     create_org(&f.roster, &f.slug, "Green", None).await;
     let blue = create_group(
@@ -100,23 +100,46 @@ async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_ch
         .step_by(3)
         .map(String::as_str)
         .collect();
-    add_members(&f, &blue, &in_blue).await;
-    add_members(&f, &green, &in_green).await;
-    add_members(&f, &green, &[users[0].as_str()]).await;
+    add_members(f, &blue, &in_blue).await;
+    add_members(f, &green, &in_green).await;
+    add_members(f, &green, &[users[0].as_str()]).await;
     assert_eq!(
-        org_of(&f, &users[0]).await,
+        org_of(f, &users[0]).await,
         "Top-level organization",
         "not mapped yet"
     );
 
-    // The mapping change.
-    mapping(&f, &["org-method", "groups"], &[]).await;
-    mapping(&f, &["group-org", "add"], &["--org", "Blue", "Blue team"]).await;
-    mapping(&f, &["group-org", "add"], &["--org", "Green", "Green team"]).await;
-    mapping(&f, &["role-method", "groups"], &[]).await;
-    mapping(&f, &["group-roles"], &["Blue team", "Desktop User"]).await;
-    mapping(&f, &["group-roles"], &["Green team", "PROe User"]).await;
+    mapping(f, &["org-method", "groups"], &[]).await;
+    mapping(f, &["group-org", "add"], &["--org", "Blue", "Blue team"]).await;
+    mapping(f, &["group-org", "add"], &["--org", "Green", "Green team"]).await;
+    mapping(f, &["role-method", "groups"], &[]).await;
+    mapping(f, &["group-roles"], &["Blue team", "Desktop User"]).await;
+    mapping(f, &["group-roles"], &["Green team", "PROe User"]).await;
+    users
+}
 
+/// Each user's organization and roles, by userName.
+async fn placements(f: &Fixture, users: &[String]) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for user in users {
+        let e = explain(f, user).await;
+        out.push((
+            e["user"]["name"].as_str().expect("userName").to_owned(),
+            e["organization"]["name"]
+                .as_str()
+                .expect("organization")
+                .to_owned(),
+            held_roles(&e),
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_changes_nothing() {
+    let options = || jobs_options().env("ROSTER_JOBS__APPLY_BATCH_SIZE", "4");
+    let mut f = fixture_with(options(), "basic").await;
+    let users = prepare(&f).await;
     let preview_id = start(&f, true).await;
     let preview = wait_finished(&f, &preview_id).await;
     assert_eq!(preview["state"], "succeeded", "{preview}");
@@ -185,6 +208,21 @@ async fn a_dry_run_previews_a_run_that_resumes_after_a_crash_and_a_second_run_ch
     assert_eq!(
         roles_of(&f, &users[2]).await,
         ["Agent User", "Desktop User", "PROe User"]
+    );
+
+    // The same tenant in another Roster, applied in one go without a crash, ends the same.
+    let g = fixture_with(options(), "basic").await;
+    let one_shot_users = prepare(&g).await;
+    let one_shot = start(&g, false).await;
+    let one_shot = wait_finished(&g, &one_shot).await;
+    assert_eq!(
+        changes(&one_shot),
+        changes(&run),
+        "the crashed run did what a one-shot run does"
+    );
+    assert_eq!(
+        placements(&f, &users).await,
+        placements(&g, &one_shot_users).await
     );
     let moves = f
         .roster

@@ -108,3 +108,14 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// Wraps a gRPC message in a request carrying the Roster's operator token.
+pub fn authorized<T>(roster: &Roster, message: T) -> tonic::Request<T> {
+    let token = std::fs::read_to_string(roster.data_dir().join("operator.token")).expect("token");
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", token.trim()).parse().expect("header"),
+    );
+    request
+}

@@ -3,6 +3,7 @@
 //! mapping with its union and allowlist, the attribute-filter rules' refusal at
 //! creation and keep-on-update rule, and `explain`.
 
+mod codes;
 pub(crate) mod support;
 
 use roster_e2e::scim_error;

@@ -445,16 +445,6 @@ async fn roles_catalogue_and_an_admin_moving_a_provisioned_user() {
 }
 
 /// Returns an authorized request for the test's operator.
-fn authorized<T>(roster: &Roster, message: T) -> tonic::Request<T> {
-    let token = std::fs::read_to_string(roster.data_dir().join("operator.token")).expect("token");
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {}", token.trim()).parse().expect("header"),
-    );
-    request
-}
-
 #[tokio::test]
 async fn grpc_answers_with_codes_and_tenants_are_isolated() {
     let f = fixture().await;
