@@ -111,8 +111,11 @@ pub async fn remap_users(
     provider: ProviderId,
     users: &[UserId],
 ) -> Result<usize, OrganizationsError> {
+    // Users are locked in id order, as an apply step locks them, so the two never deadlock.
+    let mut ordered = users.to_vec();
+    ordered.sort_unstable();
     let mut done = 0;
-    for &id in users {
+    for &id in &ordered {
         let Some(user) = tx.user(provider, id, true).await? else {
             continue;
         };

@@ -328,29 +328,12 @@ impl TenantTx {
         group: GroupId,
         roles: &[RoleId],
     ) -> Result<(), StoreError> {
-        on_tenant!(self, tx => {
-            sqlx::query("DELETE FROM group_role_mappings WHERE provider_id = $1 AND group_id = $2")
-                .bind(provider.as_uuid())
-                .bind(group.as_uuid())
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
-        })?;
-        for role in roles {
-            on_tenant!(self, tx => {
-                sqlx::query(
-                    "INSERT INTO group_role_mappings (provider_id, group_id, role_id) \
-                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                )
-                .bind(provider.as_uuid())
-                .bind(group.as_uuid())
-                .bind(role.as_uuid())
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
-            })?;
-        }
-        Ok(())
+        let owner = [
+            ("provider_id", provider.as_uuid()),
+            ("group_id", group.as_uuid()),
+        ];
+        self.replace_role_set("group_role_mappings", &owner, roles)
+            .await
     }
 
     /// Returns the roles a provider may grant, by role id.
@@ -375,24 +358,48 @@ impl TenantTx {
         provider: ProviderId,
         roles: &[RoleId],
     ) -> Result<(), StoreError> {
+        self.replace_role_set(
+            "role_allowlist",
+            &[("provider_id", provider.as_uuid())],
+            roles,
+        )
+        .await
+    }
+
+    /// Replaces the roles of one owner in a `(owner columns…, role_id)` link table. `table` and
+    /// the column names are constants of this crate, never request text.
+    pub(crate) async fn replace_role_set(
+        &mut self,
+        table: &'static str,
+        owner: &[(&'static str, Uuid)],
+        roles: &[RoleId],
+    ) -> Result<(), StoreError> {
+        let conditions: Vec<String> = (1..)
+            .zip(owner)
+            .map(|(i, (column, _))| format!("{column} = ${i}"))
+            .collect();
+        let delete = format!("DELETE FROM {table} WHERE {}", conditions.join(" AND "));
         on_tenant!(self, tx => {
-            sqlx::query("DELETE FROM role_allowlist WHERE provider_id = $1")
-                .bind(provider.as_uuid())
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(delete.clone()));
+            for (_, value) in owner {
+                query = query.bind(*value);
+            }
+            query.execute(&mut **tx).await.map(|_| ())
         })?;
+        let columns: Vec<&str> = owner.iter().map(|(column, _)| *column).collect();
+        let params: Vec<String> = (1..=owner.len() + 1).map(|i| format!("${i}")).collect();
+        let insert = format!(
+            "INSERT INTO {table} ({}, role_id) VALUES ({}) ON CONFLICT DO NOTHING",
+            columns.join(", "),
+            params.join(", ")
+        );
         for role in roles {
             on_tenant!(self, tx => {
-                sqlx::query(
-                    "INSERT INTO role_allowlist (provider_id, role_id) VALUES ($1, $2) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(provider.as_uuid())
-                .bind(role.as_uuid())
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(insert.clone()));
+                for (_, value) in owner {
+                    query = query.bind(*value);
+                }
+                query.bind(role.as_uuid()).execute(&mut **tx).await.map(|_| ())
             })?;
         }
         Ok(())

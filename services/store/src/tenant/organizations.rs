@@ -311,27 +311,12 @@ impl TenantTx {
         id: OrganizationId,
         roles: &[RoleId],
     ) -> Result<(), StoreError> {
-        on_tenant!(self, tx => {
-            sqlx::query("DELETE FROM organization_default_roles WHERE org_id = $1")
-                .bind(id.as_uuid())
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
-        })?;
-        for role in roles {
-            on_tenant!(self, tx => {
-                sqlx::query(
-                    "INSERT INTO organization_default_roles (org_id, role_id) VALUES ($1, $2) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(id.as_uuid())
-                .bind(role.as_uuid())
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
-            })?;
-        }
-        Ok(())
+        self.replace_role_set(
+            "organization_default_roles",
+            &[("org_id", id.as_uuid())],
+            roles,
+        )
+        .await
     }
 
     async fn own_default_roles(&mut self, id: OrganizationId) -> Result<Vec<RoleId>, StoreError> {
