@@ -152,7 +152,7 @@ async fn deleting_a_user_deletes_its_roles(store: &Store) -> anyhow::Result<()> 
     let mut tx = store.begin(&tenant).await?;
     assert!(tx.user_roles(users[0]).await?.is_empty());
     assert!(tx.user_roles(users[1]).await?.is_empty());
-    assert_eq!(tx.user_roles(users[2]).await?, [grant.clone()]);
+    assert_eq!(tx.user_roles(users[2]).await?, [grant]);
     assert_eq!(tx.user_placement(users[0]).await?, None);
     // A user with the same id again starts with no roles: none were left behind.
     tx.insert_user(provider, users[0], &new_user("d-again"))
