@@ -15,6 +15,7 @@ conformance!(
     retry_and_cancel_follow_the_job_state,
     unique_keys_allow_one_live_job,
     listings_filter_and_page_newest_first,
+    checkpoints_are_saved_only_by_the_attempt_holding_the_job,
 );
 
 fn new_job(kind: &str, key: Option<&str>, delay_secs: i64, max_attempts: i32) -> NewJob {
@@ -301,5 +302,63 @@ async fn listings_filter_and_page_newest_first(store: &Store) -> anyhow::Result<
     };
     assert_eq!(tx.list_jobs(&failed, 0, 10).await?.0, 0);
     tx.commit().await?;
+    Ok(())
+}
+
+async fn payload_of(
+    store: &Store,
+    tenant: &TenantId,
+    id: Uuid,
+) -> anyhow::Result<serde_json::Value> {
+    let mut tx = store.begin(tenant).await?;
+    let job = tx.job(id, false).await?.expect("the job exists");
+    tx.commit().await?;
+    Ok(job.payload)
+}
+
+async fn checkpoints_are_saved_only_by_the_attempt_holding_the_job(
+    store: &Store,
+) -> anyhow::Result<()> {
+    let tenant = active_tenant(store).await?;
+    let job = NewJob {
+        payload: json!({ "after": null, "done": 0 }),
+        ..new_job("apply_mapping", None, 0, 3)
+    };
+    enqueue(store, &tenant, &job).await?;
+    let claimed = claim(store, &tenant, "w1", 30).await?.remove(0);
+
+    let reached = json!({ "after": "user-7", "done": 7, "names": ["Zoë", "a, b"] });
+    let mut tx = store.begin(&tenant).await?;
+    assert!(tx.checkpoint_claimed_job(&claimed, &reached).await?);
+    tx.commit().await?;
+    assert_eq!(payload_of(store, &tenant, job.id).await?, reached);
+
+    // Another owner, or another attempt number, writes nothing.
+    let mut other_owner = claimed.clone();
+    other_owner.lease_owner = "w2".to_owned();
+    let mut other_attempt = claimed.clone();
+    other_attempt.attempt = 2;
+    let mut tx = store.begin(&tenant).await?;
+    for stale in [&other_owner, &other_attempt] {
+        assert!(
+            !tx.checkpoint_claimed_job(stale, &json!({ "done": 99 }))
+                .await?
+        );
+    }
+    tx.commit().await?;
+    assert_eq!(payload_of(store, &tenant, job.id).await?, reached);
+
+    // Nor does the holder once the job is cancelled.
+    let mut tx = store.begin(&tenant).await?;
+    tx.cancel_job(job.id)
+        .await?
+        .expect("a running job is cancelled");
+    assert!(
+        !tx.checkpoint_claimed_job(&claimed, &json!({ "done": 8 }))
+            .await?
+    );
+    tx.commit().await?;
+    assert_eq!(payload_of(store, &tenant, job.id).await?, reached);
+    assert_eq!(state_of(store, &tenant, job.id).await?, JobState::Cancelled);
     Ok(())
 }
