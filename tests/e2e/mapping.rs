@@ -181,6 +181,35 @@ async fn scim_groups_place_users_by_priority_and_unmapped_users_go_to_the_chosen
     );
     assert_eq!(org_of(&f, &only_uk).await, "UK org");
     assert_eq!(org_of(&f, &neither).await, "Everyone else");
+    // An admin's move stays while the provider changes other members of the user's groups,
+    // or re-sends the same members.
+    f.roster
+        .cli_json(&[
+            "users",
+            "move",
+            "--tenant",
+            &f.slug,
+            &only_uk,
+            "--org",
+            "Everyone else",
+        ])
+        .await;
+    add_members(&f, &uk, &[&neither]).await;
+    remove_member(&f, &uk, &neither).await;
+    let same = json!({"schemas": [GROUP], "displayName": "UK", "members": [{"value": both}, {"value": only_uk}]});
+    assert_eq!(
+        f.scim.put(&format!("/Groups/{uk}"), &same).await.status,
+        200
+    );
+    assert_eq!(org_of(&f, &only_uk).await, "Everyone else");
+    assert_eq!(org_of(&f, &neither).await, "Everyone else");
+    remove_member(&f, &uk, &only_uk).await;
+    add_members(&f, &uk, &[&only_uk]).await;
+    assert_eq!(
+        org_of(&f, &only_uk).await,
+        "UK org",
+        "its own group change remaps it"
+    );
 
     // Reordering changes what the mapping says at once, and where users are at their next
     // group change.

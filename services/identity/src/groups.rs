@@ -1,6 +1,8 @@
 //! Groups and memberships. Member changes cost O(change): a PATCH that adds
 //! or removes members touches only those membership rows.
 
+use std::collections::BTreeSet;
+
 use roster_core::{GroupId, user_name_key};
 use roster_scim::ScimError;
 use roster_scim::patch::{MemberChange, PatchOperation, apply, split_group_patch};
@@ -97,6 +99,13 @@ async fn resolve(
         return Err(ScimError::invalid_value(format!("member {missing:?} does not exist")).into());
     }
     Ok(found)
+}
+
+/// Returns the ids in exactly one of `a` and `b`: the members a replacement really changed.
+fn symmetric_difference(a: &[Uuid], b: &[Uuid]) -> Vec<Uuid> {
+    let a: BTreeSet<Uuid> = a.iter().copied().collect();
+    let b: BTreeSet<Uuid> = b.iter().copied().collect();
+    a.symmetric_difference(&b).copied().collect()
 }
 
 fn parse_member_ids(ids: &[String]) -> Vec<Uuid> {
@@ -211,16 +220,14 @@ impl Identity {
             .ok_or_else(|| IdentityError::not_found("Group", id))?;
         let members = resolve(&mut tx, scope, group_id, &member_ids).await?;
         let mapping = mapping_of_group(&mut tx, scope.provider, group_id).await?;
-        if mapping.is_some() {
-            queue_members(&mut tx, scope.provider, group_id).await?;
-        }
         let record = tx.update_group(scope.provider, group_id, &new).await?;
-        tx.clear_members(group_id).await?;
-        tx.add_members(group_id, &members).await?;
+        let removed = tx.clear_members(group_id).await?;
+        let added = tx.add_members(group_id, &members).await?;
         let view = self.group_view(&mut tx, record, false).await?;
         let scheduled = match &mapping {
             Some(config) => {
-                queue_members(&mut tx, scope.provider, group_id).await?;
+                let changed = symmetric_difference(&removed, &added);
+                queue_ids(&mut tx, scope.provider, &changed).await?;
                 self.remap(&mut tx, scope, config).await?
             }
             None => false,
@@ -260,43 +267,30 @@ impl Identity {
         } else {
             mapping_of_group(&mut tx, scope.provider, group_id).await?
         };
-        let mapped = mapping.is_some();
-        let provider = scope.provider;
+        // Only members whose membership really changed are remapped: an admin's manual move
+        // of anyone else stays.
+        let mut changed: Vec<Uuid> = Vec::new();
         for change in &member_changes {
             match change {
                 MemberChange::Add(ids) => {
                     let members = resolve(&mut tx, scope, group_id, ids).await?;
-                    tx.add_members(group_id, &members).await?;
-                    if mapped {
-                        let ids: Vec<Uuid> = members.iter().map(|(id, _)| *id).collect();
-                        queue_ids(&mut tx, provider, &ids).await?;
-                    }
+                    changed.extend(tx.add_members(group_id, &members).await?);
                 }
                 MemberChange::Remove(ids) => {
                     let ids = parse_member_ids(ids);
-                    tx.remove_members(group_id, &ids).await?;
-                    if mapped {
-                        queue_ids(&mut tx, provider, &ids).await?;
-                    }
+                    changed.extend(tx.remove_members(group_id, &ids).await?);
                 }
-                MemberChange::RemoveAll => {
-                    if mapped {
-                        queue_members(&mut tx, provider, group_id).await?;
-                    }
-                    tx.clear_members(group_id).await?
-                }
+                MemberChange::RemoveAll => changed.extend(tx.clear_members(group_id).await?),
                 MemberChange::Replace(ids) => {
                     let members = resolve(&mut tx, scope, group_id, ids).await?;
-                    if mapped {
-                        queue_members(&mut tx, provider, group_id).await?;
-                    }
-                    tx.clear_members(group_id).await?;
-                    tx.add_members(group_id, &members).await?;
-                    if mapped {
-                        queue_members(&mut tx, provider, group_id).await?;
-                    }
+                    let removed = tx.clear_members(group_id).await?;
+                    let added = tx.add_members(group_id, &members).await?;
+                    changed.extend(symmetric_difference(&removed, &added));
                 }
             }
+        }
+        if mapping.is_some() {
+            queue_ids(&mut tx, scope.provider, &changed).await?;
         }
         if !member_changes.is_empty() && record.version == current.version {
             record = tx.touch_group(group_id).await?;

@@ -580,14 +580,16 @@ impl TenantTx {
         Ok(found)
     }
 
-    /// Adds members (already resolved) to a group; existing memberships are kept.
+    /// Adds members (already resolved) to a group; existing memberships are kept. Returns the
+    /// ids that were not members before.
     pub async fn add_members(
         &mut self,
         group: GroupId,
         members: &[(Uuid, MemberType)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let mut added = Vec::new();
         for chunk in members.chunks(IN_CHUNK) {
-            on_tenant!(self, tx => {
+            let ids: Vec<Uuid> = on_tenant!(self, tx => {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO group_members (group_id, member_id, member_type) ",
                 );
@@ -596,36 +598,44 @@ impl TenantTx {
                         .push_bind(*id)
                         .push_bind(t.as_str());
                 });
-                qb.push(" ON CONFLICT DO NOTHING");
-                qb.build().execute(&mut **tx).await.map(|_| ())
+                qb.push(" ON CONFLICT DO NOTHING RETURNING member_id");
+                qb.build_query_scalar().fetch_all(&mut **tx).await
             })?;
+            added.extend(ids);
         }
-        Ok(())
+        Ok(added)
     }
 
-    /// Removes the given members from a group (absent ones are ignored).
-    pub async fn remove_members(&mut self, group: GroupId, ids: &[Uuid]) -> Result<(), StoreError> {
+    /// Removes the given members from a group (absent ones are ignored). Returns the ids that
+    /// were members.
+    pub async fn remove_members(
+        &mut self,
+        group: GroupId,
+        ids: &[Uuid],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let mut removed = Vec::new();
         for chunk in ids.chunks(IN_CHUNK) {
-            on_tenant!(self, tx => {
+            let ids: Vec<Uuid> = on_tenant!(self, tx => {
                 let mut qb = QueryBuilder::new("DELETE FROM group_members WHERE group_id = ");
                 qb.push_bind(group.as_uuid()).push(" AND member_id IN ");
                 push_id_list(&mut qb, chunk);
-                qb.build().execute(&mut **tx).await.map(|_| ())
+                qb.push(" RETURNING member_id");
+                qb.build_query_scalar().fetch_all(&mut **tx).await
             })?;
+            removed.extend(ids);
         }
-        Ok(())
+        Ok(removed)
     }
 
-    /// Removes every member of a group.
-    pub async fn clear_members(&mut self, group: GroupId) -> Result<(), StoreError> {
-        on_tenant!(self, tx => {
-            sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+    /// Removes every member of a group; returns the ids that were members.
+    pub async fn clear_members(&mut self, group: GroupId) -> Result<Vec<Uuid>, StoreError> {
+        let removed: Vec<Uuid> = on_tenant!(self, tx => {
+            sqlx::query_scalar("DELETE FROM group_members WHERE group_id = $1 RETURNING member_id")
                 .bind(group.as_uuid())
-                .execute(&mut **tx)
+                .fetch_all(&mut **tx)
                 .await
-                .map(|_| ())
         })?;
-        Ok(())
+        Ok(removed)
     }
 
     /// Returns a group's members with their display values, in a stable order.

@@ -304,13 +304,18 @@ impl Organizations {
                 run.job.state.as_str()
             )));
         }
-        tx.cancel_job(id).await?;
+        let Some(cancelled) = tx.cancel_job(id).await? else {
+            return Err(OrganizationsError::PreconditionFailed(format!(
+                "run {id} finished meanwhile; only pending or running runs can be cancelled"
+            )));
+        };
+        let processed = progress_of(&cancelled)?.processed;
         tx.append_audit(&audit(
             id,
             &run.progress.provider,
             (ActorKind::Operator, actor),
             "org and role settings run cancelled",
-            json!({"processed": run.progress.processed}),
+            json!({"processed": processed}),
         ))
         .await?;
         let run = Self::run(&mut tx, id, 0, 0).await?;

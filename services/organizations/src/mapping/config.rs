@@ -146,6 +146,7 @@ impl Organizations {
         let mut tx = self.store.begin(&tenant).await?;
         tx.ensure_provider_settings(provider, &record.username)
             .await?;
+        tx.lock_provider_settings(provider).await?;
         Ok(tx)
     }
 

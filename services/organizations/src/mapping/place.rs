@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use roster_core::{OrganizationId, ProviderId, RoleId, user_name_key};
 use roster_store::{
-    GrantedBy, NewOrganization, Placement, RoleMethod, SyncEntry, TenantTx, UserRecord, UserRole,
+    ActorKind, AuditEntry, GrantedBy, NewOrganization, Placement, RoleMethod, SyncEntry, TenantTx,
+    UserRecord, UserRole,
 };
 use serde_json::Value as Json;
 
@@ -74,6 +75,8 @@ pub struct PlaceOutcome {
     pub roles_removed: Vec<String>,
     /// No attribute-filter rule matches: the user stays where it is.
     pub unmatched: bool,
+    /// The profile, storage region or quota a rule gives it changes.
+    pub settings_changed: bool,
     /// Sync errors recorded.
     pub sync_errors: Vec<String>,
 }
@@ -165,14 +168,18 @@ pub async fn place_user(
             Some(org) => Some((Some(org.id), org.name)),
             None if dry_run => Some((None, name.clone())),
             None => {
+                let id = OrganizationId::generate();
                 let org = tx
-                    .insert_organization(&NewOrganization {
-                        id: OrganizationId::generate(),
+                    .insert_organization_if_absent(&NewOrganization {
+                        id,
                         name: name.clone(),
                         name_key: user_name_key(name),
                         parent_id: config.methods.org_parent_id,
                     })
                     .await?;
+                if org.id == id {
+                    audit_created_organization(tx, user, &org.name, id).await?;
+                }
                 Some((Some(org.id), org.name))
             }
         },
@@ -207,9 +214,34 @@ pub async fn place_user(
         }
         if let Some(wanted) = wanted
             && wanted != current
-            && !dry_run
         {
-            tx.set_user_placement(user.id, &wanted).await?;
+            let settings = [
+                ("profile", &current.profile, &wanted.profile),
+                (
+                    "storageRegion",
+                    &current.storage_region,
+                    &wanted.storage_region,
+                ),
+            ];
+            for (attribute, old, new) in settings {
+                if old != new {
+                    log.push(("settings changed", attribute, old.clone(), new.clone()));
+                    outcome.settings_changed = true;
+                }
+            }
+            if current.quota_bytes != wanted.quota_bytes {
+                let text = |q: Option<i64>| q.map(|q| q.to_string());
+                log.push((
+                    "settings changed",
+                    "quotaBytes",
+                    text(current.quota_bytes),
+                    text(wanted.quota_bytes),
+                ));
+                outcome.settings_changed = true;
+            }
+            if !dry_run {
+                tx.set_user_placement(user.id, &wanted).await?;
+            }
         }
     }
     let manages_roles =
@@ -258,6 +290,27 @@ pub async fn place_user(
         write_sync_log(tx, user, occasion, &log, &outcome.sync_errors).await?;
     }
     Ok(outcome)
+}
+
+/// Records that provisioning created an organization (a `c42OrgName` that named none).
+async fn audit_created_organization(
+    tx: &mut TenantTx,
+    user: &UserRecord,
+    name: &str,
+    id: OrganizationId,
+) -> Result<(), OrganizationsError> {
+    tx.append_audit(&AuditEntry {
+        id: uuid::Uuid::now_v7(),
+        actor_kind: ActorKind::System,
+        actor: "roster".to_owned(),
+        event: "organization created".to_owned(),
+        target_kind: Some("organization".to_owned()),
+        target_id: Some(id.to_string()),
+        target_name: Some(name.to_owned()),
+        details: serde_json::json!({"by": "c42OrgName", "user": user.id.to_string(), "provider": user.provider_id.to_string()}),
+    })
+    .await?;
+    Ok(())
 }
 
 fn mapped_role(role: RoleId, reason: &str) -> UserRole {

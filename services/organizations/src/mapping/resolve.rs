@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use roster_core::{GroupId, OrganizationId, RoleId};
 use roster_scim::filter::{AttrPath, CompareOp, Filter, matches_with, parse_filter};
-use roster_scim::schema::{C42_USER_SCHEMA, ResourceKind};
+use roster_scim::schema::{AttrType, C42_USER_SCHEMA, ResourceKind};
 use roster_store::{
     GroupOrgMapping, GroupRoleMapping, MappingMethods, MappingRule, OrgMethod,
     OrganizationSettings, RoleMethod,
@@ -115,6 +115,18 @@ pub fn check_rule_attribute(text: &str) -> Result<String, String> {
     let attr = schema
         .attribute(&path.name)
         .ok_or_else(|| format!("{} has no attribute {:?}", schema.name, path.name))?;
+    let leaf = match &path.sub_attr {
+        Some(sub) => attr.sub_attribute(sub),
+        None => Some(attr),
+    };
+    if let Some(leaf) = leaf
+        && !matches!(leaf.attr_type, AttrType::String | AttrType::Reference)
+        && !(leaf.attr_type == AttrType::Complex && path.sub_attr.is_none())
+    {
+        return Err(format!(
+            "{text} is not a text attribute; rules compare text values"
+        ));
+    }
     match &path.sub_attr {
         Some(sub) if attr.sub_attribute(sub).is_none() => {
             Err(format!("{} has no sub-attribute {sub:?}", attr.name))

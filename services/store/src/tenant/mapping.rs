@@ -208,6 +208,24 @@ impl TenantTx {
         })
     }
 
+    /// Locks a provider's settings row until the transaction ends (PostgreSQL; SQLite's
+    /// transactions are serial already), so that concurrent edits of its mappings apply one
+    /// after the other instead of losing one's read-modify-write.
+    pub async fn lock_provider_settings(&mut self, provider: ProviderId) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT provider_id FROM provider_settings WHERE provider_id = $1{lock}",
+            lock = self.dialect().for_update()
+        );
+        on_tenant!(self, tx => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(provider.as_uuid())
+                .fetch_optional(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// Sets a provider's mapping methods (its settings row must exist).
     pub async fn set_mapping_methods(
         &mut self,

@@ -234,6 +234,34 @@ impl TenantTx {
             .ok_or_else(|| StoreError::internal("inserted organization vanished"))
     }
 
+    /// Returns the organization whose name key is `new.name_key`, inserting `new` when there is
+    /// none. Two transactions creating the same name at once both end with the one organization:
+    /// the second waits for the first and then finds its row.
+    pub async fn insert_organization_if_absent(
+        &mut self,
+        new: &NewOrganization,
+    ) -> Result<OrganizationRecord, StoreError> {
+        let now = self.dialect().now();
+        let sql = format!(
+            "INSERT INTO organizations (id, name, name_key, parent_id, inherits, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, TRUE, {now}, {now}) \
+             ON CONFLICT (name_key) DO NOTHING"
+        );
+        on_tenant!(self, tx => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(new.id.as_uuid())
+                .bind(&new.name)
+                .bind(&new.name_key)
+                .bind(new.parent_id.as_uuid())
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+        })?;
+        self.organization_by_name_key(&new.name_key)
+            .await?
+            .ok_or_else(|| StoreError::internal("organization vanished after insert"))
+    }
+
     /// Renames an organization; false when it does not exist, `Conflict` when the name is taken.
     pub async fn rename_organization(
         &mut self,

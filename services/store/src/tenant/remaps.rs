@@ -45,7 +45,13 @@ struct ApplyResultRow {
 }
 
 impl TenantTx {
-    /// Queues every user member of `group` for remapping; returns how many were newly queued.
+    /// Queues every user member of `group` for remapping (in id order, the order every queue
+    /// write takes row locks in); returns how many rows were queued or re-queued.
+    ///
+    /// A user already queued is re-queued (its row rewritten): a remap step that read it
+    /// before this change committed then waits for this transaction (the step reads the
+    /// queue `FOR UPDATE`) and sees the change, or deleted the row first, and this inserts it
+    /// anew; either way the change is remapped.
     pub async fn queue_group_members_for_remap(
         &mut self,
         provider: ProviderId,
@@ -55,8 +61,8 @@ impl TenantTx {
             sqlx::query(
                 "INSERT INTO pending_remaps (user_id, provider_id) \
                  SELECT member_id, $1 FROM group_members \
-                 WHERE group_id = $2 AND member_type = 'User' \
-                 ON CONFLICT (user_id) DO NOTHING",
+                 WHERE group_id = $2 AND member_type = 'User' ORDER BY member_id \
+                 ON CONFLICT (user_id) DO UPDATE SET queued_at = excluded.queued_at",
             )
             .bind(provider.as_uuid())
             .bind(group.as_uuid())
@@ -67,17 +73,21 @@ impl TenantTx {
         .map_err(Into::into)
     }
 
-    /// Queues the given users for remapping.
+    /// Queues (or re-queues, see [`Self::queue_group_members_for_remap`]) the given users for
+    /// remapping, in id order.
     pub async fn queue_users_for_remap(
         &mut self,
         provider: ProviderId,
         users: &[UserId],
     ) -> Result<(), StoreError> {
-        for user in users {
+        let mut users = users.to_vec();
+        users.sort_unstable();
+        users.dedup();
+        for user in &users {
             on_tenant!(self, tx => {
                 sqlx::query(
                     "INSERT INTO pending_remaps (user_id, provider_id) VALUES ($1, $2) \
-                     ON CONFLICT (user_id) DO NOTHING",
+                     ON CONFLICT (user_id) DO UPDATE SET queued_at = excluded.queued_at",
                 )
                 .bind(user.as_uuid())
                 .bind(provider.as_uuid())
@@ -89,17 +99,20 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Returns up to `limit` queued users of `provider`, oldest first.
+    /// Returns up to `limit` queued users of `provider`, oldest first, their queue rows locked
+    /// (PostgreSQL) so that a change re-queueing one of them waits for this transaction.
     pub async fn pending_remaps(
         &mut self,
         provider: ProviderId,
         limit: i64,
     ) -> Result<Vec<UserId>, StoreError> {
+        let sql = format!(
+            "SELECT user_id FROM pending_remaps WHERE provider_id = $1 \
+             ORDER BY queued_at, user_id LIMIT $2{lock}",
+            lock = self.dialect().for_update()
+        );
         let ids: Vec<Uuid> = on_tenant!(self, tx => {
-            sqlx::query_scalar(
-                "SELECT user_id FROM pending_remaps WHERE provider_id = $1 \
-                 ORDER BY queued_at, user_id LIMIT $2",
-            )
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(provider.as_uuid())
             .bind(limit)
             .fetch_all(&mut **tx)

@@ -178,6 +178,11 @@ fn rule_attributes_must_name_declared_user_attributes() {
     );
     assert!(check_rule_attribute("urn:example:nope:department").is_err());
     assert!(check_rule_attribute("title eq").is_err());
+    assert!(
+        check_rule_attribute("active").is_err(),
+        "booleans never equal text"
+    );
+    assert!(check_rule_attribute("emails.primary").is_err());
     assert_eq!(split_rule_values(" a, b,,a ,B"), vec!["a", "b", "B"]);
 }
 

@@ -34,7 +34,7 @@ CREATE TABLE roles (
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE UNIQUE INDEX roles_name_key_idx ON roles (name_key);
-INSERT INTO roles (id, name, name_key, builtin, description) VALUES (X'00000000000040008000000000000101', 'Customer Cloud Admin', 'customer cloud admin', TRUE, 'Administers the whole environment; receives the directory sync digest');
+INSERT INTO roles (id, name, name_key, builtin, description) VALUES (X'00000000000040008000000000000101', 'Customer Cloud Admin', 'customer cloud admin', TRUE, 'Administers the whole environment and receives the directory sync digest');
 INSERT INTO roles (id, name, name_key, builtin, description) VALUES (X'00000000000040008000000000000102', 'Identity Management Administrator', 'identity management administrator', TRUE, 'Configures identity management: providers, mappings, apply settings');
 INSERT INTO roles (id, name, name_key, builtin, description) VALUES (X'00000000000040008000000000000103', 'Desktop User', 'desktop user', TRUE, 'Signs in to the backup agent and the console to manage backups');
 INSERT INTO roles (id, name, name_key, builtin, description) VALUES (X'00000000000040008000000000000104', 'PROe User', 'proe user', TRUE, 'Backs up and restores files with the backup agent');
@@ -129,6 +129,7 @@ CREATE TABLE pending_remaps (
     provider_id BLOB NOT NULL,
     queued_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE INDEX pending_remaps_provider_idx ON pending_remaps (provider_id, queued_at, user_id);
 
 -- What each Apply Org and Role Settings run (or its dry run) found for each user it changed or
 -- could not place. `to_org_name` names the destination even before a dry run's c42OrgName
