@@ -270,7 +270,10 @@ async fn listings_filter_and_page_newest_first(store: &Store) -> anyhow::Result<
     let mut tx = store.begin(&tenant).await?;
     let all = JobFilter::default();
     let (total, page) = tx.list_jobs(&all, 0, 10).await?;
-    assert_eq!(total, 5, "three, the seeded daily purge and the seeded daily digest");
+    assert_eq!(
+        total, 5,
+        "three, the seeded daily purge and the seeded daily digest"
+    );
     assert_eq!(page[0].id, jobs[2].id, "newest first");
     let kind = JobFilter {
         kind: Some("deactivate_user".to_owned()),
