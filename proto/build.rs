@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "roster/identity/v1/admin.proto",
         "roster/identity/v1/logs.proto",
         "roster/jobs/v1/jobs.proto",
+        "roster/jobs/v1/digest.proto",
         "roster/testhooks/v1/testhooks.proto",
     ];
     let descriptors = protox::compile(files, ["."])?;

@@ -16,6 +16,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::Args;
 
+pub(crate) mod digest;
 pub(crate) mod jobs;
 pub(crate) mod logs;
 pub(crate) mod users;

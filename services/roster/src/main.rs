@@ -62,6 +62,9 @@ pub(crate) enum Command {
     /// Lists, shows, retries and cancels a tenant's jobs (delayed deactivations, log purges).
     #[command(subcommand)]
     Jobs(cli::jobs::JobsCommand),
+    /// Shows or sets a tenant's directory sync digest (daily, only on errors, or never).
+    #[command(subcommand)]
+    Digest(cli::digest::DigestCommand),
     /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
     ///
     /// To restore: stop roster, unpack the archive into an empty directory
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
             }
             Some(Command::AuditLog(cmd)) => cli::logs::audit_log(&args, &env, cmd).await,
             Some(Command::Jobs(cmd)) => cli::jobs::jobs(&args, &env, cmd).await,
+            Some(Command::Digest(cmd)) => cli::digest::digest(&args, &env, cmd).await,
             Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
             Some(Command::Export { tenant, out }) => {
                 transfer::export(&args, &env, tenant, out.as_deref()).await
