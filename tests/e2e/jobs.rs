@@ -8,7 +8,7 @@
 //! exists on this branch, so [`TenantDb`] reads them directly, on either backend.
 
 mod purge;
-mod support;
+pub(crate) mod support;
 mod workers;
 
 use self::support::*;

@@ -5,6 +5,7 @@
 //! binary twice, on PostgreSQL and on the embedded SQLite backend (`ROSTER_TEST_BACKEND`).
 
 mod common;
+mod digest;
 mod discovery;
 mod durability;
 mod entra;

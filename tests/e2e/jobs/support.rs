@@ -1,6 +1,7 @@
 //! Helpers of the jobs tests: short leases and polls, the TestHooks client, waiting for a
 //! job or a user state, and [`TenantDb`], which counts a tenant's audit and sync-log rows.
 
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -346,4 +347,20 @@ impl TenantDb {
             }
         }
     }
+}
+
+/// SIGABRT: what `std::process::abort` ends a process with.
+const SIGABRT: i32 = 6;
+
+/// Waits until the Roster no longer answers, then reaps it and checks it aborted.
+pub async fn wait_until_aborted(roster: &mut Roster) {
+    for _ in 0..200 {
+        if !roster.cli(&["tenant", "list"]).await.status.success() {
+            let status = roster.stop().expect("reap roster");
+            assert_eq!(status.signal(), Some(SIGABRT), "{status}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    panic!("roster did not abort");
 }

@@ -1,7 +1,6 @@
 //! Workers that die around their commit, and several worker processes on one PostgreSQL
 //! database: each deactivation happens exactly once.
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -12,22 +11,6 @@ use tempfile::TempDir;
 
 use super::support::*;
 use crate::common::*;
-
-/// SIGABRT: what `std::process::abort` ends a process with.
-const SIGABRT: i32 = 6;
-
-/// Waits until the Roster no longer answers, then reaps it and checks it aborted.
-async fn wait_until_aborted(roster: &mut Roster) {
-    for _ in 0..200 {
-        if !roster.cli(&["tenant", "list"]).await.status.success() {
-            let status = roster.stop().expect("reap roster");
-            assert_eq!(status.signal(), Some(SIGABRT), "{status}");
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-    panic!("roster did not abort");
-}
 
 #[tokio::test]
 async fn a_worker_that_dies_around_its_commit_leaves_each_deactivation_done_once() {
