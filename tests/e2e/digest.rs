@@ -270,6 +270,24 @@ async fn a_crash_before_the_commit_resends_the_same_message_id() {
     let mut f = fixture_with(digest_options(&smtp), "basic").await;
     let db = TenantDb::open(&f).await;
     create_admin(&f, &db, "ada@example.com", &[], false).await;
+    // The daily purge comes due with the digest; cancelled, so that the fault hits the digest.
+    let purge = f
+        .roster
+        .cli_json(&[
+            "jobs",
+            "list",
+            "--tenant",
+            &f.slug,
+            "--kind",
+            "purge_logs",
+            "--state",
+            "pending",
+        ])
+        .await;
+    let purge = purge["jobs"][0]["id"].as_str().expect("the seeded purge");
+    f.roster
+        .cli_json(&["jobs", "cancel", "--tenant", &f.slug, purge])
+        .await;
     let hooks = Hooks::of(&f.roster).await;
     hooks.set_fault(&f.slug, Fault::AbortBeforeCommit, 1).await;
     hooks.shift_clock(&f.slug, DAY + 60).await;

@@ -8,7 +8,8 @@
 //! transaction, so a failed send rolls everything back and the job is retried with the job
 //! backoff; a crash after the relay accepted it and before the commit sends it again, with
 //! the same Message-ID (tenant and UTC day), so mail clients and people see a repeat.
-//! The digest settings API (frequency) lives in [`settings`].
+//! The digest settings API (frequency) lives in [`settings`]. The worker logs each run's
+//! outcome ("digest sent to …", "digest not sent: <reason>") in its one INFO line per job.
 
 pub mod mailer;
 pub mod message;
@@ -146,7 +147,6 @@ impl JobHandler for SendDigest {
                     // Last: a send that fails rolls the run back; one that succeeds is followed
                     // only by the commit.
                     mailer.send(&text, &recipients, window.to).await?;
-                    tracing::info!(tenant = %tenant, recipients = recipients.len(), relay = mailer.relay(), "digest sent");
                     Ok(format!(
                         "digest sent to {} recipients, message {}",
                         recipients.len(),
@@ -164,7 +164,6 @@ impl JobHandler for SendDigest {
                         }),
                     )
                     .await?;
-                    tracing::info!(tenant = %tenant, reason, "digest not sent");
                     Ok(format!("digest not sent: {reason}"))
                 }
             }
