@@ -30,6 +30,7 @@ macro_rules! conformance {
     )+};
 }
 
+mod digest;
 mod embedded;
 mod groups;
 mod harness;
