@@ -15,7 +15,9 @@ pub mod mailer;
 pub mod message;
 pub mod settings;
 
-use roster_store::{ActorKind, AuditEntry, ClaimedJob, DigestFrequency, NewJob, Store, TenantTx};
+use roster_store::{
+    ActorKind, AuditEntry, ClaimedJob, DigestFrequency, DigestSummary, NewJob, Store, TenantTx,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -69,7 +71,12 @@ impl JobHandler for SendDigest {
             let tenant = tx.tenant();
             let settings = tx.digest_settings(true).await?;
             let window = tx.digest_window().await?;
-            let summary = tx.digest_summary(&window).await?;
+            let summary = match settings.frequency {
+                DigestFrequency::Never => DigestSummary::default(),
+                DigestFrequency::Daily | DigestFrequency::Errors => {
+                    tx.digest_summary(&window).await?
+                }
+            };
             let decision = match settings.frequency {
                 DigestFrequency::Never => Decision::Skip {
                     reason: "the tenant's digest frequency is never",
