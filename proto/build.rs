@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "roster/jobs/v1/jobs.proto",
         "roster/mapping/v1/mapping.proto",
         "roster/organizations/v1/organizations.proto",
+        "roster/jobs/v1/digest.proto",
         "roster/testhooks/v1/testhooks.proto",
     ];
     let descriptors = protox::compile(files, ["."])?;

@@ -19,7 +19,7 @@ pub mod identity {
     }
 }
 
-/// Durable scheduled work.
+/// Durable scheduled work, and the directory sync digest settings.
 pub mod jobs {
     /// Version 1.
     pub mod v1 {

@@ -6,6 +6,7 @@
 
 mod apply;
 mod common;
+mod digest;
 mod discovery;
 mod durability;
 mod entra;

@@ -13,6 +13,7 @@
 //!   under the data dir). `scripts/test` runs the end-to-end suite once per backend.
 //! - [`ScimClient`]: a SCIM client holding one provider credential, trusting only the data dir's
 //!   certificate.
+//! - [`SmtpServer`]: a loopback SMTP server that records the mail Roster sends (the digest).
 //!
 //! Output is silent unless `TEST_LOG=1`: Roster's logs go to `roster.log` in its data dir, and their
 //! tail is printed when a start fails.
@@ -21,11 +22,13 @@ mod cli;
 mod roster;
 mod scim;
 mod services;
+mod smtp;
 
 pub use cli::{CliOutput, CredentialKind, ProviderCredential};
 pub use roster::{RateLimit, RedisMode, Roster, RosterOptions, roster_command};
 pub use scim::{Auth, Resp, SCIM_CONTENT_TYPE, SCIM_ERROR_SCHEMA, ScimClient, scim_error};
 pub use services::Services;
+pub use smtp::{ReceivedMail, SmtpServer};
 
 /// The storage backend a test run's Rosters use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -46,6 +46,7 @@ macro_rules! read_all {
     }};
 }
 
+mod digest;
 mod embedded;
 mod groups;
 mod harness;

@@ -51,6 +51,14 @@ pub enum JobsError {
         /// What is wrong.
         reason: String,
     },
+    /// A configuration value the service cannot use (found when it starts).
+    #[error("{key}: {reason}")]
+    Config {
+        /// The configuration key, e.g. `smtp.from`.
+        key: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// A job's handler failed; the attempt is recorded as failed.
     #[error("{message}")]
     Handler {
@@ -91,7 +99,7 @@ impl JobsError {
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::WrongState { .. } | Self::NotRetryable { .. } => ErrorKind::PreconditionFailed,
             Self::KeyTaken { .. } => ErrorKind::Conflict,
-            Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Self::InvalidInput { .. } | Self::Config { .. } => ErrorKind::InvalidInput,
             Self::Handler { .. } => ErrorKind::Internal,
         }
     }

@@ -1,6 +1,7 @@
-//! The gRPC adapters: `roster.jobs.v1.JobsService` (operator callers only; the
-//! tenant named by slug in each message) and, in test builds, the TestHooks service.
+//! The gRPC adapters: `roster.jobs.v1.JobsService` and `DigestService` (operator callers
+//! only; the tenant named by slug in each message) and, in test builds, the TestHooks service.
 
+pub mod digest;
 #[cfg(feature = "test-clock")]
 pub mod testhooks;
 

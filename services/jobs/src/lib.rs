@@ -10,6 +10,7 @@
 //! ([`JobHandler`]) of the kinds other services enqueue. Only [`grpc`] knows tonic.
 
 pub mod admin;
+pub mod digest;
 mod error;
 #[cfg(feature = "test-clock")]
 pub mod faults;

@@ -17,6 +17,7 @@ use tonic::transport::{Channel, Endpoint};
 use crate::Args;
 
 pub(crate) mod access;
+pub(crate) mod digest;
 pub(crate) mod jobs;
 pub(crate) mod logs;
 pub(crate) mod mapping;

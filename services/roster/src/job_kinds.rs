@@ -5,6 +5,8 @@
 use roster_core::{ProviderId, UserId};
 use roster_identity::apply::DEACTIVATE_USER;
 use roster_identity::deactivation::{cancel_scheduled_deactivation, run_due_deactivation};
+use roster_jobs::digest::SendDigest;
+use roster_jobs::digest::mailer::Mailer;
 use roster_jobs::purge::PurgeLogs;
 use roster_jobs::{HandlerFuture, Handlers, JobHandler, JobsError, Step};
 use roster_organizations::OrganizationsError;
@@ -12,17 +14,20 @@ use roster_organizations::mapping::apply::{APPLY_SETTINGS, apply_step, summary};
 use roster_organizations::mapping::remap::{REMAP_USERS, remap_step};
 use roster_runtime::Config;
 use roster_runtime::grpc::error_chain;
-use roster_store::{ClaimedJob, JobRecord, TenantTx};
+use roster_store::{ClaimedJob, JobRecord, Store, TenantTx};
 
-/// Returns the handlers of every job kind Roster schedules.
-pub(crate) fn handlers(config: &Config) -> Handlers {
-    Handlers::new()
+/// Returns the handlers of every job kind Roster schedules. Fails when the `smtp` section
+/// names a relay the mail library cannot use.
+pub(crate) fn handlers(config: &Config, store: &Store) -> Result<Handlers, JobsError> {
+    let mailer = Mailer::from_config(&config.smtp)?;
+    Ok(Handlers::new()
         .with(DeactivateUser)
         .with(PurgeLogs {
             audit_retention_days: i64::from(config.jobs.audit_retention_days),
         })
         .with(ApplySettings)
         .with(RemapUsers)
+        .with(SendDigest::new(store.clone(), mailer)))
 }
 
 /// Apply Org and Role Settings: a provider's users, a batch per checkpointed step.

@@ -74,6 +74,9 @@ pub(crate) enum Command {
     /// Runs Apply Org and Role Settings (or its dry run) for a provider, and follows it.
     #[command(subcommand)]
     Apply(cli::mapping::ApplyCommand),
+    /// Shows or sets a tenant's directory sync digest (daily, only on errors, or never).
+    #[command(subcommand)]
+    Digest(cli::digest::DigestCommand),
     /// Writes a consistent backup of the embedded data while roster runs (a tar archive, mode 0600).
     ///
     /// To restore: stop roster, unpack the archive into an empty directory
@@ -139,6 +142,7 @@ fn main() -> ExitCode {
             Some(Command::Jobs(cmd)) => cli::jobs::jobs(&args, &env, cmd).await,
             Some(Command::Mapping(cmd)) => cli::mapping::mapping(&args, &env, cmd).await,
             Some(Command::Apply(cmd)) => cli::mapping::apply(&args, &env, cmd).await,
+            Some(Command::Digest(cmd)) => cli::digest::digest(&args, &env, cmd).await,
             Some(Command::Backup { out }) => transfer::backup(&args, &env, out).await,
             Some(Command::Export { tenant, out }) => {
                 transfer::export(&args, &env, tenant, out.as_deref()).await

@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use roster_identity::grpc::{IdentityGrpc, LogsGrpc, UserAdminGrpc};
 use roster_jobs::admin::JobsAdmin;
+use roster_jobs::digest::settings::DigestAdmin;
 use roster_jobs::grpc::JobsGrpc;
+use roster_jobs::grpc::digest::DigestGrpc;
 use roster_jobs::worker::{Worker, WorkerConfig};
 use roster_organizations::grpc::OrganizationsGrpc;
 use roster_organizations::grpc::mapping::MappingGrpc;
@@ -106,12 +108,9 @@ pub(crate) async fn run(
         let jobs_due = Arc::new(Notify::new());
         let routes = grpc_routes(role, &config, store.clone(), &authority, &jobs_due).await?;
         if role.runs_jobs() {
-            let worker = Worker::new(
-                store,
-                crate::job_kinds::handlers(&config),
-                worker_config(&config),
-                jobs_due,
-            );
+            let handlers =
+                crate::job_kinds::handlers(&config, &store).context("set up the job handlers")?;
+            let worker = Worker::new(store, handlers, worker_config(&config), jobs_due);
             let token = shutdown.clone();
             tasks.spawn(async move {
                 let result = worker.run(token).await;
@@ -263,17 +262,23 @@ async fn grpc_routes(
         ));
     }
     if role.runs_jobs() {
-        let admin = JobsAdmin::new(
-            store.clone(),
-            crate::job_kinds::handlers(config),
-            jobs_due.clone(),
-        );
+        let handlers =
+            crate::job_kinds::handlers(config, &store).context("set up the job handlers")?;
+        let admin = JobsAdmin::new(store.clone(), handlers, jobs_due.clone());
         let server = JobsGrpc::new(admin).into_server();
         reporter
             .set_serving::<roster_proto::jobs::v1::jobs_service_server::JobsServiceServer<JobsGrpc>>()
             .await;
         routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
             server,
+            interceptor.clone(),
+        ));
+        let digest = DigestGrpc::new(DigestAdmin::new(store.clone())).into_server();
+        reporter
+            .set_serving::<roster_proto::jobs::v1::digest_service_server::DigestServiceServer<DigestGrpc>>()
+            .await;
+        routes = routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            digest,
             interceptor.clone(),
         ));
         #[cfg(feature = "test-clock")]

@@ -16,6 +16,10 @@ use figment::value::{Dict, Value};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+mod smtp;
+
+pub use smtp::{SmtpConfig, SmtpTls};
+
 /// Roster's configuration, nested by concern.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,6 +40,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// The job worker.
     pub jobs: JobsConfig,
+    /// The mail relay of the directory sync digest.
+    pub smtp: SmtpConfig,
 }
 
 /// Database settings.
@@ -166,6 +172,7 @@ impl Default for Config {
             services: ServicesConfig::default(),
             telemetry: TelemetryConfig::default(),
             jobs: JobsConfig::default(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -325,6 +332,7 @@ impl Config {
         if !(1..=10_000).contains(&self.jobs.apply_batch_size) {
             problems.push("jobs.apply_batch_size must be between 1 and 10000".to_owned());
         }
+        self.smtp.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -526,6 +534,38 @@ pub const OPTIONS: &[ConfigOption] = &[
         key: "jobs.apply_batch_size",
         help: "users one checkpointed step of Apply Org and Role Settings looks at [200]",
     },
+    ConfigOption {
+        key: "smtp.host",
+        help: "mail relay for the directory sync digest; unset = no digests are sent [unset]",
+    },
+    ConfigOption {
+        key: "smtp.port",
+        help: "relay port [25 with tls=none, 587 with starttls, 465 with tls]",
+    },
+    ConfigOption {
+        key: "smtp.tls",
+        help: "none, starttls (required upgrade) or tls (implicit TLS) [starttls]",
+    },
+    ConfigOption {
+        key: "smtp.username",
+        help: "relay user name; set together with smtp.password, needs TLS [unset]",
+    },
+    ConfigOption {
+        key: "smtp.password",
+        help: "relay password (secret) [unset]",
+    },
+    ConfigOption {
+        key: "smtp.from",
+        help: "sender, `Name <address>` or an address; required with smtp.host [unset]",
+    },
+    ConfigOption {
+        key: "smtp.hello_name",
+        help: "name given in EHLO [localhost]",
+    },
+    ConfigOption {
+        key: "smtp.timeout_secs",
+        help: "seconds one SMTP exchange may wait for the relay, 1-300 [30]",
+    },
 ];
 
 /// The options table as `roster --help` prints it.
@@ -550,7 +590,7 @@ fn parse_value(text: &str) -> Value {
         .unwrap_or_else(|_| Value::from(text.to_owned()))
 }
 
-fn serialize_secret_opt<S: serde::Serializer>(
+pub(crate) fn serialize_secret_opt<S: serde::Serializer>(
     value: &Option<SecretString>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

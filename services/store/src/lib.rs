@@ -40,6 +40,11 @@ pub use records::{
     TenantState, UserCondition, UserRecord, UserState,
 };
 pub use tenant::TenantTx;
+pub use tenant::digest::{
+    CUSTOMER_CLOUD_ADMIN_ROLE, ChangeCount, DigestFrequency, DigestRecipient, DigestSettings,
+    DigestSummary, DigestWindow, ProviderChanges, ProviderErrors, SYNC_ERROR_CHANGE,
+    SyncErrorRecord,
+};
 pub use tenant::job_admin::{JobFilter, JobRecord, JobState};
 pub use tenant::jobs::NewJob;
 pub use tenant::lifecycle::{AdminUserFilter, DueChange, LifecycleUpdate, ProviderSettings};

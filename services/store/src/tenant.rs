@@ -749,6 +749,7 @@ fn push_group_conditions<DB>(
     }
 }
 
+pub(crate) mod digest;
 pub(crate) mod job_admin;
 pub(crate) mod jobs;
 pub(crate) mod lifecycle;
