@@ -53,10 +53,11 @@ pub use tenant::log_queries::{
 };
 pub use tenant::logs::{ActorKind, AuditEntry, SyncEntry};
 pub use tenant::mapping::{
-    GroupOrgMapping, GroupRoleMapping, MappingMethods, MappingRule, OrgMethod, RoleMethod,
+    GroupOrgMapping, GroupRoleMapping, MappingMethods, OrgMethod, RoleMethod,
 };
+pub use tenant::mapping_rules::MappingRule;
 pub use tenant::organizations::{
-    EffectiveSettings, NewOrganization, OrganizationRecord, OrganizationSettings, RoleRecord,
+    EffectiveSettings, NewOrganization, OrganizationRecord, OrganizationSettings,
 };
 pub use tenant::placement::{GrantedBy, Placement, UserRole};
 pub use tenant::provisioning_errors::{
@@ -65,6 +66,7 @@ pub use tenant::provisioning_errors::{
 pub use tenant::queue::{ClaimedJob, FailedAttempt, backoff_secs};
 pub use tenant::remaps::ApplyResult;
 pub use tenant::retention::{PurgeCounts, SYNC_LOG_RETENTION_DAYS};
+pub use tenant::roles::RoleRecord;
 pub use tenant::test_hooks::CLOCK_OFFSET;
 pub use transfer::{
     BASIC_ROLES, BUILTIN_ROLES, EmbeddedSnapshot, StoredApplyResult, StoredAuditEntry,

@@ -7,18 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use roster_core::{GroupId, OrganizationId, ProviderId, RoleId, RuleId, TenantId};
-use roster_store::{
-    ActorKind, AuditEntry, MappingMethods, MappingRule, OrgMethod, OrganizationSettings,
-    RoleMethod, TenantTx,
-};
+use roster_core::{GroupId, OrganizationId, ProviderId, RoleId, TenantId};
+use roster_store::{ActorKind, AuditEntry, MappingMethods, OrgMethod, RoleMethod, TenantTx};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use super::place::load_config;
 use super::refs;
-use super::resolve::{MappingConfig, check_rule_attribute, split_rule_values};
-use crate::naming::setting_text;
+use super::resolve::MappingConfig;
 use crate::{Organizations, OrganizationsError};
 
 /// A provider's mapping configuration with the names of what it refers to.
@@ -65,69 +61,6 @@ pub fn reorder<T>(items: &mut Vec<T>, at: usize, how: Reorder) {
     }
 }
 
-/// A new attribute-filter rule as an admin asks for it.
-#[derive(Debug, Clone, Default)]
-pub struct NewRule {
-    /// Name.
-    pub name: String,
-    /// Attribute path; empty with `all_users`.
-    pub attribute: String,
-    /// Comma-separated values.
-    pub values: String,
-    /// Matches everyone.
-    pub all_users: bool,
-    /// Organization (id or name).
-    pub organization: String,
-    /// Settings given to matching users.
-    pub settings: OrganizationSettings,
-}
-
-/// What an admin changes on a rule; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct RuleEdit {
-    /// New name.
-    pub name: Option<String>,
-    /// New organization (id or name).
-    pub organization: Option<String>,
-    /// New profile (empty clears).
-    pub profile: Option<String>,
-    /// New storage region (empty clears).
-    pub storage_region: Option<String>,
-    /// New quota (negative clears).
-    pub quota_bytes: Option<i64>,
-    /// Criteria the request claims; refused unless equal to the rule's.
-    pub attribute: Option<String>,
-    /// Criteria the request claims; refused unless equal to the rule's.
-    pub values: Option<String>,
-}
-
-/// Checks a rule name (required) or a profile or storage region (empty clears it).
-fn check_text(
-    field: &'static str,
-    text: &str,
-    required: bool,
-) -> Result<Option<String>, OrganizationsError> {
-    let checked = setting_text(field, text)?;
-    if required && checked.is_none() {
-        return Err(OrganizationsError::invalid(field, "must not be empty"));
-    }
-    Ok(checked)
-}
-
-fn check_quota(quota: Option<i64>) -> Result<Option<i64>, OrganizationsError> {
-    match quota {
-        Some(q) if q < 0 => Err(OrganizationsError::invalid(
-            "quota_bytes",
-            "must be 0 or more",
-        )),
-        other => Ok(other),
-    }
-}
-
-fn rule_not_found(rule: RuleId) -> OrganizationsError {
-    OrganizationsError::not_found("rule", rule)
-}
-
 impl Organizations {
     /// Opens the tenant transaction of a mapping request for `provider`, creating its
     /// settings row (with the defaults) on first use. NotFound for an unknown provider. The
@@ -150,7 +83,7 @@ impl Organizations {
         Ok(tx)
     }
 
-    async fn view(
+    pub(crate) async fn view(
         tx: &mut TenantTx,
         provider: ProviderId,
     ) -> Result<MappingView, OrganizationsError> {
@@ -169,7 +102,7 @@ impl Organizations {
     }
 
     /// Writes the audit entry of a mapping change, then commits and returns the new view.
-    async fn finish_edit(
+    pub(crate) async fn finish_edit(
         mut tx: TenantTx,
         provider: ProviderId,
         actor: &str,
@@ -384,173 +317,15 @@ impl Organizations {
         let details = json!({"roles": ids(&roles)});
         Self::finish_edit(tx, provider, actor, "role allowlist set", details).await
     }
-
-    /// Adds an attribute-filter rule at the bottom of the priority order.
-    pub async fn add_rule(
-        &self,
-        tenant: TenantId,
-        provider: ProviderId,
-        new: &NewRule,
-        actor: &str,
-    ) -> Result<MappingView, OrganizationsError> {
-        let name = check_text("name", &new.name, true)?.unwrap_or_default();
-        let (attribute, values) = match (new.all_users, new.attribute.trim().is_empty()) {
-            (true, true) => (None, Vec::new()),
-            (true, false) => {
-                return Err(OrganizationsError::invalid(
-                    "attribute",
-                    "an 'all users' rule tests no attribute",
-                ));
-            }
-            (false, true) => {
-                return Err(OrganizationsError::invalid(
-                    "attribute",
-                    "name a SCIM attribute path, or make the rule match all users",
-                ));
-            }
-            (false, false) => {
-                let attribute = check_rule_attribute(&new.attribute)
-                    .map_err(|why| OrganizationsError::invalid("attribute", why))?;
-                let values = split_rule_values(&new.values);
-                if values.is_empty() {
-                    return Err(OrganizationsError::invalid(
-                        "values",
-                        "give one or more comma-separated values",
-                    ));
-                }
-                (Some(attribute), values)
-            }
-        };
-        let settings = OrganizationSettings {
-            profile: check_text(
-                "profile",
-                new.settings.profile.as_deref().unwrap_or(""),
-                false,
-            )?,
-            storage_region: check_text(
-                "storage_region",
-                new.settings.storage_region.as_deref().unwrap_or(""),
-                false,
-            )?,
-            quota_bytes: check_quota(new.settings.quota_bytes)?,
-        };
-        let mut tx = self.begin_for_provider(tenant, provider).await?;
-        let org = refs::organization(&mut tx, "organization", &new.organization).await?;
-        let rule = tx
-            .insert_mapping_rule(
-                provider,
-                &MappingRule {
-                    id: RuleId::generate(),
-                    name,
-                    attribute,
-                    values,
-                    org_id: org.id,
-                    settings,
-                    position: 0,
-                    created_at: time::OffsetDateTime::UNIX_EPOCH,
-                },
-            )
-            .await?;
-        let details = json!({"rule": rule.id.to_string(), "name": rule.name, "attribute": rule.attribute, "values": rule.values, "organization": org.id.to_string()});
-        Self::finish_edit(tx, provider, actor, "rule added", details).await
-    }
-
-    /// Changes a rule's name, organization or settings; its criteria cannot change.
-    pub async fn update_rule(
-        &self,
-        tenant: TenantId,
-        provider: ProviderId,
-        rule: RuleId,
-        edit: &RuleEdit,
-        actor: &str,
-    ) -> Result<MappingView, OrganizationsError> {
-        let mut tx = self.begin_for_provider(tenant, provider).await?;
-        let mut current = tx
-            .mapping_rules(provider)
-            .await?
-            .into_iter()
-            .find(|r| r.id == rule)
-            .ok_or_else(|| rule_not_found(rule))?;
-        let same_attribute = edit.attribute.as_deref().is_none_or(|a| {
-            let a = a.trim();
-            current.attribute.as_deref().unwrap_or("") == a
-        });
-        let same_values = edit
-            .values
-            .as_deref()
-            .is_none_or(|v| split_rule_values(v) == current.values);
-        if !same_attribute || !same_values {
-            return Err(OrganizationsError::PreconditionFailed(format!(
-                "the criteria of rule {:?} cannot change once it is created; only its name, organization, profile, storage region and quota can. Add a new rule and remove this one instead",
-                current.name
-            )));
-        }
-        if let Some(name) = &edit.name {
-            current.name = check_text("name", name, true)?.unwrap_or_default();
-        }
-        if let Some(org) = &edit.organization {
-            current.org_id = refs::organization(&mut tx, "organization", org).await?.id;
-        }
-        if let Some(profile) = &edit.profile {
-            current.settings.profile = check_text("profile", profile, false)?;
-        }
-        if let Some(region) = &edit.storage_region {
-            current.settings.storage_region = check_text("storage_region", region, false)?;
-        }
-        if let Some(quota) = edit.quota_bytes {
-            current.settings.quota_bytes = (quota >= 0).then_some(quota);
-        }
-        tx.update_mapping_rule(provider, &current).await?;
-        let details = json!({"rule": rule.to_string(), "name": current.name, "organization": current.org_id.to_string(), "profile": current.settings.profile, "storageRegion": current.settings.storage_region, "quotaBytes": current.settings.quota_bytes});
-        Self::finish_edit(tx, provider, actor, "rule updated", details).await
-    }
-
-    /// Removes a rule.
-    pub async fn remove_rule(
-        &self,
-        tenant: TenantId,
-        provider: ProviderId,
-        rule: RuleId,
-        actor: &str,
-    ) -> Result<MappingView, OrganizationsError> {
-        let mut tx = self.begin_for_provider(tenant, provider).await?;
-        if !tx.delete_mapping_rule(provider, rule).await? {
-            return Err(rule_not_found(rule));
-        }
-        let details = json!({"rule": rule.to_string()});
-        Self::finish_edit(tx, provider, actor, "rule removed", details).await
-    }
-
-    /// Moves a rule in the priority order.
-    pub async fn move_rule(
-        &self,
-        tenant: TenantId,
-        provider: ProviderId,
-        rule: RuleId,
-        how: Reorder,
-        actor: &str,
-    ) -> Result<MappingView, OrganizationsError> {
-        let mut tx = self.begin_for_provider(tenant, provider).await?;
-        let mut order: Vec<RuleId> = tx
-            .mapping_rules(provider)
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-        let at = order
-            .iter()
-            .position(|r| *r == rule)
-            .ok_or_else(|| rule_not_found(rule))?;
-        reorder(&mut order, at, how);
-        tx.reorder_mapping_rules(provider, &order).await?;
-        let details = json!({"rule": rule.to_string(), "order": order.iter().map(ToString::to_string).collect::<Vec<_>>()});
-        Self::finish_edit(tx, provider, actor, "rule moved", details).await
-    }
 }
 
 fn ids(roles: &[RoleId]) -> Vec<String> {
     roles.iter().map(ToString::to_string).collect()
 }
+
+mod rules;
+
+pub use rules::{NewRule, RuleEdit};
 
 #[cfg(test)]
 mod tests {

@@ -1,25 +1,30 @@
-//! `roster mapping …` and `roster apply …`: a provider's organization and role
-//! mappings (methods, group mappings, allowlist, attribute-filter rules), why a
-//! user is where it is, and Apply Org and Role Settings.
+//! `roster mapping …`: a provider's organization and role mappings (methods,
+//! group mappings, allowlist, attribute-filter rules) and why a user is where it
+//! is; `roster apply …` is in [`apply`].
 
 use std::collections::BTreeMap;
 
 use clap::Subcommand;
 use roster_proto::mapping::v1 as pb;
 use roster_proto::mapping::v1::mapping_service_client::MappingServiceClient;
-use serde_json::{Value, json};
 
-use super::{Admin, connect, rfc3339, status_error};
+use super::{Admin, connect, status_error};
 use crate::Args;
+
+mod apply;
+mod json;
+
+pub(crate) use apply::{ApplyCommand, apply};
+use json::{explanation_json, mapping_json};
 
 /// A provider of a tenant.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct ProviderRef {
     #[arg(long)]
-    tenant: String,
+    pub(super) tenant: String,
     /// The provider's id.
     #[arg(long)]
-    provider: String,
+    pub(super) provider: String,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -224,130 +229,7 @@ pub(crate) enum MappingCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum ApplyCommand {
-    /// Starts Apply Org and Role Settings (or, with --dry-run, a preview) for a provider.
-    Start {
-        #[command(flatten)]
-        provider: ProviderRef,
-        /// Only list who would move where and gain or lose which role.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Shows a run's progress and what it changed (or would change).
-    Show {
-        #[arg(long)]
-        tenant: String,
-        /// The run's id.
-        run: String,
-        #[arg(long, default_value_t = 0)]
-        offset: i64,
-        /// Most results (at most 1000).
-        #[arg(long, default_value_t = 100)]
-        limit: i64,
-    },
-    /// Cancels a pending or running run; what it applied stays.
-    Cancel {
-        #[arg(long)]
-        tenant: String,
-        /// The run's id.
-        run: String,
-    },
-}
-
-fn reference(r: &Option<pb::Ref>) -> Value {
-    match r {
-        Some(r) => {
-            json!({"id": if r.id.is_empty() { Value::Null } else { json!(r.id) }, "name": r.name})
-        }
-        None => Value::Null,
-    }
-}
-
-fn org_method_name(value: i32) -> &'static str {
-    match pb::OrgMethod::try_from(value) {
-        Ok(pb::OrgMethod::Single) => "single",
-        Ok(pb::OrgMethod::Attribute) => "attribute",
-        Ok(pb::OrgMethod::Groups) => "groups",
-        Ok(pb::OrgMethod::Rules) => "rules",
-        _ => "none",
-    }
-}
-
-fn role_method_name(value: i32) -> &'static str {
-    match pb::RoleMethod::try_from(value) {
-        Ok(pb::RoleMethod::Manual) => "manual",
-        Ok(pb::RoleMethod::Groups) => "groups",
-        _ => "none",
-    }
-}
-
-fn mapping_json(m: &pb::Mapping) -> Value {
-    json!({
-        "provider": m.provider,
-        "org_method": org_method_name(m.org_method),
-        "target_organization": reference(&m.target_organization),
-        "parent_organization": reference(&m.parent_organization),
-        "role_method": role_method_name(m.role_method),
-        "group_organizations": m.group_organizations.iter().map(|g| json!({
-            "group": reference(&g.group), "organization": reference(&g.organization), "priority": g.priority,
-        })).collect::<Vec<_>>(),
-        "group_roles": m.group_roles.iter().map(|g| json!({
-            "group": reference(&g.group),
-            "roles": g.roles.iter().map(|r| reference(&Some(r.clone()))).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "role_allowlist": m.role_allowlist.iter().map(|r| reference(&Some(r.clone()))).collect::<Vec<_>>(),
-        "rules": m.rules.iter().map(|r| json!({
-            "id": r.id, "name": r.name, "priority": r.priority,
-            "attribute": if r.attribute.is_empty() { Value::Null } else { json!(r.attribute) },
-            "all_users": r.attribute.is_empty(), "values": r.values,
-            "organization": reference(&r.organization),
-            "profile": r.profile, "storage_region": r.storage_region, "quota_bytes": r.quota_bytes,
-            "created_at": rfc3339(&r.created_at),
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn explanation_json(e: &pb::Explanation) -> Value {
-    json!({
-        "user": reference(&e.user),
-        "provider": if e.provider.is_empty() { Value::Null } else { json!(e.provider) },
-        "org_method": org_method_name(e.org_method),
-        "role_method": role_method_name(e.role_method),
-        "organization": reference(&e.organization),
-        "organization_set_by": e.organization_set_by,
-        "organization_reason": e.organization_reason,
-        "mapped_organization": reference(&e.mapped_organization),
-        "mapped_reason": e.mapped_reason,
-        "unmatched": e.unmatched,
-        "groups": e.groups.iter().map(|g| reference(&Some(g.clone()))).collect::<Vec<_>>(),
-        "roles": e.roles.iter().map(|r| json!({
-            "role": reference(&r.role), "held": r.held,
-            "granted_by": if r.granted_by.is_empty() { Value::Null } else { json!(r.granted_by) },
-            "reason": r.reason, "mapped": r.mapped, "mapped_reason": r.mapped_reason,
-            "blocked_by_allowlist": r.blocked_by_allowlist,
-        })).collect::<Vec<_>>(),
-        "profile": e.profile, "storage_region": e.storage_region, "quota_bytes": e.quota_bytes,
-    })
-}
-
-fn run_json(r: &pb::ApplyRun) -> Value {
-    json!({
-        "run": r.run, "provider": r.provider, "dry_run": r.dry_run, "state": r.state,
-        "processed": r.processed, "total": r.total, "moved": r.moved,
-        "roles_changed": r.roles_changed, "unmatched": r.unmatched,
-        "last_error": if r.last_error.is_empty() { Value::Null } else { json!(r.last_error) },
-        "started_by": r.started_by, "created_at": rfc3339(&r.created_at),
-        "finished_at": rfc3339(&r.finished_at), "results_total": r.results_total,
-        "results": r.results.iter().map(|c| json!({
-            "user": reference(&c.user), "from_organization": reference(&c.from_organization),
-            "to_organization": reference(&c.to_organization), "roles_added": c.roles_added,
-            "roles_removed": c.roles_removed, "unmatched": c.unmatched,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn client(admin: &Admin) -> MappingServiceClient<tonic::transport::Channel> {
+pub(super) fn client(admin: &Admin) -> MappingServiceClient<tonic::transport::Channel> {
     MappingServiceClient::new(admin.channel.clone())
 }
 
@@ -557,92 +439,5 @@ pub(crate) async fn mapping(
     };
     let mapping = reply.map_err(status_error)?.into_inner();
     print_mapping(&admin, &mapping);
-    Ok(())
-}
-
-/// Runs a `roster apply` command.
-pub(crate) async fn apply(
-    args: &Args,
-    env: &BTreeMap<String, String>,
-    command: &ApplyCommand,
-) -> anyhow::Result<()> {
-    let admin = connect(args, env).await?;
-    let mut c = client(&admin);
-    let reply = match command {
-        ApplyCommand::Start { provider, dry_run } => {
-            let request = pb::StartApplyRequest {
-                tenant: provider.tenant.clone(),
-                provider: provider.provider.clone(),
-                dry_run: *dry_run,
-            };
-            c.start_apply(admin.request(request)?).await
-        }
-        ApplyCommand::Show {
-            tenant,
-            run,
-            offset,
-            limit,
-        } => {
-            let request = pb::GetApplyRequest {
-                tenant: tenant.clone(),
-                run: run.clone(),
-                offset: *offset,
-                limit: *limit,
-            };
-            c.get_apply(admin.request(request)?).await
-        }
-        ApplyCommand::Cancel { tenant, run } => {
-            let request = pb::GetApplyRequest {
-                tenant: tenant.clone(),
-                run: run.clone(),
-                offset: 0,
-                limit: 0,
-            };
-            c.cancel_apply(admin.request(request)?).await
-        }
-    };
-    let run = reply.map_err(status_error)?.into_inner();
-    let value = run_json(&run);
-    admin.print(&value, || {
-        let mut lines = vec![format!(
-            "run {} ({}{}): {}/{} users, {} moved, {} with role changes, {} matching no rule",
-            run.run,
-            if run.dry_run { "dry run, " } else { "" },
-            run.state,
-            run.processed,
-            run.total,
-            run.moved,
-            run.roles_changed,
-            run.unmatched
-        )];
-        for change in &run.results {
-            let name = |r: &Option<pb::Ref>| r.as_ref().map(|r| r.name.clone()).unwrap_or_default();
-            lines.push(format!(
-                "  {}: {}{}{}{}",
-                name(&change.user),
-                if change.unmatched {
-                    "matches no rule; "
-                } else {
-                    ""
-                },
-                change
-                    .to_organization
-                    .as_ref()
-                    .map(|to| format!("moves to {} ", to.name))
-                    .unwrap_or_default(),
-                if change.roles_added.is_empty() {
-                    String::new()
-                } else {
-                    format!("+{} ", change.roles_added.join(", +"))
-                },
-                if change.roles_removed.is_empty() {
-                    String::new()
-                } else {
-                    format!("-{}", change.roles_removed.join(", -"))
-                },
-            ));
-        }
-        lines.join("\n")
-    });
     Ok(())
 }

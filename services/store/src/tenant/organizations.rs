@@ -1,6 +1,6 @@
-//! The tenant's organization tree and roles catalogue: organizations with their
-//! parents, own settings and own default roles, the inheritance walk that gives
-//! each organization its effective settings, and the roles a tenant knows.
+//! The tenant's organization tree: organizations with their parents, own
+//! settings and own default roles, and the inheritance walk that gives each
+//! organization its effective settings. The roles catalogue is in [`super::roles`].
 //!
 //! Names are stored beside a case-folded key (`roster_core::user_name_key`),
 //! uniquely indexed, so "Sales" and "SALES" are one name on both backends.
@@ -74,19 +74,6 @@ pub struct NewOrganization {
     pub parent_id: OrganizationId,
 }
 
-/// A role of the catalogue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleRecord {
-    /// Id.
-    pub id: RoleId,
-    /// Name.
-    pub name: String,
-    /// Seeded with the tenant (the roles the product documents name); cannot be removed.
-    pub builtin: bool,
-    /// What it is for.
-    pub description: String,
-}
-
 #[derive(sqlx::FromRow)]
 struct OrganizationRow {
     id: Uuid,
@@ -115,25 +102,6 @@ impl OrganizationRow {
             default_roles,
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct RoleRow {
-    id: Uuid,
-    name: String,
-    builtin: bool,
-    description: String,
-}
-
-impl From<RoleRow> for RoleRecord {
-    fn from(row: RoleRow) -> Self {
-        Self {
-            id: RoleId::from_uuid(row.id),
-            name: row.name,
-            builtin: row.builtin,
-            description: row.description,
         }
     }
 }
@@ -399,62 +367,6 @@ impl TenantTx {
                 .await
         })
         .map_err(Into::into)
-    }
-
-    /// Returns the roles catalogue, builtin roles first, then by name.
-    pub async fn roles(&mut self) -> Result<Vec<RoleRecord>, StoreError> {
-        let rows: Vec<RoleRow> = on_tenant!(self, tx => {
-            sqlx::query_as(
-                "SELECT id, name, builtin, description FROM roles \
-                 ORDER BY builtin DESC, name_key",
-            )
-            .fetch_all(&mut **tx)
-            .await
-        })?;
-        Ok(rows.into_iter().map(RoleRecord::from).collect())
-    }
-
-    /// Returns the role whose case-folded name is `name_key`.
-    pub async fn role_by_name_key(
-        &mut self,
-        name_key: &str,
-    ) -> Result<Option<RoleRecord>, StoreError> {
-        let row: Option<RoleRow> = on_tenant!(self, tx => {
-            sqlx::query_as("SELECT id, name, builtin, description FROM roles WHERE name_key = $1")
-                .bind(name_key)
-                .fetch_optional(&mut **tx)
-                .await
-        })?;
-        Ok(row.map(RoleRecord::from))
-    }
-
-    /// Adds a custom role; `Conflict` when its name key is taken.
-    pub async fn insert_role(
-        &mut self,
-        id: RoleId,
-        name: &str,
-        name_key: &str,
-        description: &str,
-    ) -> Result<RoleRecord, StoreError> {
-        on_tenant!(self, tx => {
-            sqlx::query(
-                "INSERT INTO roles (id, name, name_key, builtin, description) \
-                 VALUES ($1, $2, $3, FALSE, $4)",
-            )
-            .bind(id.as_uuid())
-            .bind(name)
-            .bind(name_key)
-            .bind(description)
-            .execute(&mut **tx)
-            .await
-            .map(|_| ())
-        })?;
-        Ok(RoleRecord {
-            id,
-            name: name.to_owned(),
-            builtin: false,
-            description: description.to_owned(),
-        })
     }
 }
 
