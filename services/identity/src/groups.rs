@@ -13,11 +13,12 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use roster_organizations::mapping::place::load_config;
-use roster_organizations::mapping::remap::{mapping_of_group, queue_ids, queue_members};
+use roster_organizations::mapping::remap::{
+    mapping_of_group, queue_ids, queue_members, remap_queued,
+};
 use roster_organizations::mapping::resolve::MappingConfig;
 
 use crate::filter::group_conditions;
-use crate::placement::remap_after_group_change;
 use crate::{Identity, IdentityError, Page, Scope};
 
 /// A group as returned to callers.
@@ -126,7 +127,7 @@ impl Identity {
             .provider_settings(scope.provider)
             .await?
             .map_or_else(|| scope.provider.to_string(), |s| s.username);
-        remap_after_group_change(tx, config, scope.provider, &actor).await
+        Ok(remap_queued(tx, config, scope.provider, &actor).await?)
     }
 
     /// Pokes the job workers after a commit that scheduled a remap job.

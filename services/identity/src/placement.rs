@@ -1,14 +1,11 @@
 //! Where the identity service asks the mapping service to place a user: when a
 //! provider creates it, when it changes the user's mapped attribute, and after
-//! it changes a mapped group's members — always inside the change's own tenant
+//! it changes a mapped group's members (see `groups.rs`) — always inside the change's own tenant
 //! transaction, so a user and its organization and roles commit together.
 
 use roster_core::{GroupId, ProviderId};
 use roster_organizations::mapping::place::{Occasion, load_config, place_user};
-use roster_organizations::mapping::remap::{Remapped, remap_queued};
-use roster_organizations::mapping::resolve::{
-    MappingConfig, OrgTarget, choose_org, mapped_attribute_changed,
-};
+use roster_organizations::mapping::resolve::{OrgTarget, choose_org, mapped_attribute_changed};
 use roster_store::{OrgMethod, TenantTx, UserRecord};
 
 use crate::IdentityError;
@@ -46,16 +43,4 @@ pub(crate) async fn place_updated_user(
         place_user(tx, &config, after, groups, Occasion::Update).await?;
     }
     Ok(())
-}
-
-/// Remaps the users a mapped group's change queued: now, or by a job when they are many.
-/// Returns whether a job was scheduled (hint the workers after commit).
-pub(crate) async fn remap_after_group_change(
-    tx: &mut TenantTx,
-    config: &MappingConfig,
-    provider: ProviderId,
-    actor: &str,
-) -> Result<bool, IdentityError> {
-    let remapped = remap_queued(tx, config, provider, actor).await?;
-    Ok(remapped == Remapped::Scheduled)
 }

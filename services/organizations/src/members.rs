@@ -75,7 +75,8 @@ pub async fn resolve_user(
     found.ok_or_else(|| OrganizationsError::not_found("user", reference))
 }
 
-fn user_name_of(user: &UserRecord) -> String {
+/// Returns a user's userName as stored.
+pub(crate) fn user_name_of(user: &UserRecord) -> String {
     user.resource
         .get("userName")
         .and_then(serde_json::Value::as_str)

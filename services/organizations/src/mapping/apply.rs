@@ -15,6 +15,7 @@ use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use super::place::{Occasion, load_config, place_user};
+use crate::members::user_name_of;
 use crate::{Organizations, OrganizationsError};
 
 /// The job kind of Apply Org and Role Settings.
@@ -145,12 +146,7 @@ pub async fn apply_step(
         progress.roles_changed +=
             i64::from(!outcome.roles_added.is_empty() || !outcome.roles_removed.is_empty());
         progress.unmatched += i64::from(outcome.unmatched);
-        let user_name = user
-            .resource
-            .get("userName")
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let user_name = user_name_of(user);
         tx.record_apply_result(
             job,
             &ApplyResult {

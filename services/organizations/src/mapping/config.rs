@@ -196,7 +196,7 @@ impl Organizations {
             ));
         }
         let mut tx = self.begin_for_provider(tenant, provider).await?;
-        let org = refs::organization(&mut tx, "organization", organization).await?;
+        let org = crate::orgs::resolve_organization(&mut tx, "organization", organization).await?;
         let mut order: Vec<(GroupId, OrganizationId)> = tx
             .group_org_mappings(provider)
             .await?

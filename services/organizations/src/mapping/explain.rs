@@ -2,14 +2,14 @@
 //! each of its roles, what the provider's mapping would decide now, and what the
 //! allowlist keeps out. Reads only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use roster_core::{GroupId, OrganizationId, ProviderId, RoleId, TenantId, UserId, user_name_key};
 use roster_store::{GrantedBy, OrgMethod, OrganizationSettings, RoleMethod};
 
 use super::place::{desired_roles, load_config, org_name};
-use super::refs;
 use super::resolve::{OrgTarget, choose_org};
+use crate::members::{resolve_user, user_access};
 use crate::{Organizations, OrganizationsError};
 
 /// Why a user holds (or would hold) one role.
@@ -62,56 +62,35 @@ impl Organizations {
         user: &str,
     ) -> Result<Explanation, OrganizationsError> {
         let mut tx = self.store.begin(&tenant).await?;
-        let user = refs::user(&mut tx, user).await?;
-        let user_name = user
-            .resource
-            .get("userName")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let placement = tx
-            .user_placement(user.id)
-            .await?
-            .ok_or_else(|| OrganizationsError::not_found("user", user.id))?;
+        let user = resolve_user(&mut tx, user, false).await?;
+        let access = user_access(&mut tx, &user).await?;
         let groups: Vec<(GroupId, String)> = tx
             .groups_of_users(&[user.id])
             .await?
             .into_iter()
             .map(|(_, g, name)| (g, name))
             .collect();
-        let organization = (placement.org_id, org_name(&mut tx, placement.org_id).await?);
-        let effective = tx.effective_settings(placement.org_id).await?;
-        let settings = OrganizationSettings {
-            profile: placement.profile.clone().or(effective.settings.profile),
-            storage_region: placement
-                .storage_region
-                .clone()
-                .or(effective.settings.storage_region),
-            quota_bytes: placement.quota_bytes.or(effective.settings.quota_bytes),
-        };
-        let held = tx.user_roles(user.id).await?;
-        let role_names: std::collections::BTreeMap<RoleId, String> = tx
-            .roles()
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r.name))
+        let mut role_names: BTreeMap<RoleId, String> = access
+            .roles
+            .iter()
+            .map(|grant| (grant.role.id, grant.role.name.clone()))
             .collect();
         let provisioned =
             !user.is_local() && tx.provider_settings(user.provider_id).await?.is_some();
         let mut explanation = Explanation {
-            user: (user.id, user_name),
+            user: (user.id, access.user_name),
             provider: (!user.is_local()).then_some(user.provider_id),
             methods: None,
-            organization,
-            organization_set_by: placement.set_by,
-            organization_reason: placement.reason.clone(),
+            organization: (access.organization.id, access.organization.name),
+            organization_set_by: access.placed_by,
+            organization_reason: access.placement_reason,
             mapped_organization: None,
             unmatched: false,
             groups: groups.clone(),
             roles: Vec::new(),
-            settings,
+            settings: access.effective_settings,
         };
-        let mut desired = std::collections::BTreeMap::new();
+        let mut desired = BTreeMap::new();
         let mut allowlist = BTreeSet::new();
         if provisioned {
             let config = load_config(&mut tx, user.provider_id).await?;
@@ -133,16 +112,19 @@ impl Organizations {
             let roles_org = match &mapped {
                 Some((Some(id), _)) => *id,
                 Some((None, _)) => config.methods.org_parent_id,
-                None => placement.org_id,
+                None => explanation.organization.0,
             };
             explanation.mapped_organization = mapped.map(|(id, name)| (id, name, choice.reason));
             desired = desired_roles(&mut tx, &config, &groups, roles_org).await?;
+            role_names.extend(config.role_names);
             allowlist = config.allowlist;
         }
-        let mut role_ids: BTreeSet<RoleId> = held.iter().map(|r| r.role_id).collect();
-        role_ids.extend(desired.keys().copied());
+        let mut role_ids: BTreeSet<RoleId> = role_names.keys().copied().collect();
+        role_ids.retain(|role| {
+            desired.contains_key(role) || access.roles.iter().any(|g| g.role.id == *role)
+        });
         for role in role_ids {
-            let grant = held.iter().find(|r| r.role_id == role);
+            let grant = access.roles.iter().find(|g| g.role.id == role);
             let mapped_reason = desired.get(&role).cloned();
             explanation.roles.push(RoleReason {
                 role: (

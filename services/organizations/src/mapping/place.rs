@@ -4,17 +4,17 @@
 //! to within the provider's allowlist, and writes each change to the sync log —
 //! or, in a dry run, only says what it would do.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use roster_core::{OrganizationId, ProviderId, RoleId, user_name_key};
 use roster_store::{
     ActorKind, AuditEntry, GrantedBy, NewOrganization, Placement, RoleMethod, SyncEntry, TenantTx,
     UserRecord, UserRole,
 };
-use serde_json::Value as Json;
 
 use super::resolve::{MappingConfig, OrgTarget, choose_org, group_roles};
 use crate::OrganizationsError;
+use crate::members::user_name_of;
 
 /// Reads a provider's whole mapping configuration.
 pub async fn load_config(
@@ -342,18 +342,6 @@ pub async fn desired_roles(
         .collect())
 }
 
-/// Returns the roles of `desired` the allowlist keeps out.
-pub fn blocked_by_allowlist(
-    config: &MappingConfig,
-    desired: &BTreeMap<RoleId, String>,
-) -> BTreeSet<RoleId> {
-    desired
-        .keys()
-        .filter(|role| !config.allowlist.contains(role))
-        .copied()
-        .collect()
-}
-
 async fn write_sync_log(
     tx: &mut TenantTx,
     user: &UserRecord,
@@ -361,12 +349,7 @@ async fn write_sync_log(
     log: &[(&str, &str, Option<String>, Option<String>)],
     errors: &[String],
 ) -> Result<(), OrganizationsError> {
-    let user_name = user
-        .resource
-        .get("userName")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let user_name = user_name_of(user);
     let prefix = occasion.change_type_prefix();
     let mut entries: Vec<SyncEntry> = log
         .iter()

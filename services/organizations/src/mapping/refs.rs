@@ -1,20 +1,13 @@
-//! Resolves what an admin names in a request: an organization or role by id or
-//! name (case-insensitive), a provider's group by id or displayName, a user by id
-//! or userName. Unknown names are NotFound errors naming the field's value.
+//! Resolves what an admin names in a mapping request: an organization by id or
+//! name (the top-level one when empty), roles by id or name, a provider's group
+//! by id or displayName. Unknown names are NotFound errors naming
+//! the field's value.
 
 use roster_core::{GroupId, OrganizationId, RoleId, user_name_key};
-use roster_store::{GroupCondition, GroupRecord, OrganizationRecord, TenantTx, UserRecord};
+use roster_store::{GroupCondition, GroupRecord, TenantTx};
 
 use crate::OrganizationsError;
-
-/// Returns the organization `text` names (its id, or its name in any case).
-pub async fn organization(
-    tx: &mut TenantTx,
-    field: &'static str,
-    text: &str,
-) -> Result<OrganizationRecord, OrganizationsError> {
-    crate::orgs::resolve_organization(tx, field, text).await
-}
+use crate::orgs::resolve_organization;
 
 /// Returns the organization `text` names, or the top-level organization when it is empty.
 pub async fn organization_or_top(
@@ -25,7 +18,7 @@ pub async fn organization_or_top(
     if text.trim().is_empty() {
         return Ok(OrganizationId::TOP_LEVEL);
     }
-    Ok(organization(tx, field, text).await?.id)
+    Ok(resolve_organization(tx, field, text).await?.id)
 }
 
 /// Returns the roles `texts` name, without duplicates, in the order given.
@@ -76,9 +69,4 @@ pub async fn group(
             format!("{total} groups of this provider are named {text:?}; name the group by id"),
         )),
     }
-}
-
-/// Returns the user `text` names (its id, or its userName in any case), of any provider.
-pub async fn user(tx: &mut TenantTx, text: &str) -> Result<UserRecord, OrganizationsError> {
-    crate::members::resolve_user(tx, text, false).await
 }

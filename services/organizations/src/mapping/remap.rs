@@ -66,27 +66,19 @@ pub async fn queue_ids(
     Ok(())
 }
 
-/// What [`remap_queued`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Remapped {
-    /// The queued users were remapped in this transaction.
-    Inline(usize),
-    /// Too many: a `remap_users` job will; hint the workers after commit.
-    Scheduled,
-}
-
 /// Remaps the provider's queued users now when they are at most [`INLINE_REMAP_LIMIT`], else
-/// enqueues a job that does (in this transaction, so it commits with the change).
+/// enqueues a job that does (in this transaction, so it commits with the change). Returns
+/// whether it scheduled a job: hint the workers after commit.
 pub async fn remap_queued(
     tx: &mut TenantTx,
     config: &MappingConfig,
     provider: ProviderId,
     actor: &str,
-) -> Result<Remapped, OrganizationsError> {
+) -> Result<bool, OrganizationsError> {
     let queued = tx.pending_remaps(provider, INLINE_REMAP_LIMIT + 1).await?;
     if i64::try_from(queued.len()).unwrap_or(i64::MAX) <= INLINE_REMAP_LIMIT {
-        let n = remap_users(tx, config, provider, &queued).await?;
-        return Ok(Remapped::Inline(n));
+        remap_users(tx, config, provider, &queued).await?;
+        return Ok(false);
     }
     tx.enqueue_job(&NewJob {
         id: Uuid::now_v7(),
@@ -100,7 +92,7 @@ pub async fn remap_queued(
         created_by: actor.to_owned(),
     })
     .await?;
-    Ok(Remapped::Scheduled)
+    Ok(true)
 }
 
 /// Remaps the given queued users of the provider and takes them off the queue; returns how

@@ -6,10 +6,10 @@ use roster_core::{ProviderId, RuleId, TenantId};
 use roster_store::{MappingRule, OrganizationSettings};
 use serde_json::json;
 
-use super::super::refs;
 use super::super::resolve::{check_rule_attribute, split_rule_values};
 use super::{MappingView, Reorder, reorder};
 use crate::naming::setting_text;
+use crate::orgs::resolve_organization;
 use crate::{Organizations, OrganizationsError};
 
 /// A new attribute-filter rule as an admin asks for it.
@@ -126,7 +126,7 @@ impl Organizations {
             quota_bytes: check_quota(new.settings.quota_bytes)?,
         };
         let mut tx = self.begin_for_provider(tenant, provider).await?;
-        let org = refs::organization(&mut tx, "organization", &new.organization).await?;
+        let org = resolve_organization(&mut tx, "organization", &new.organization).await?;
         let rule = tx
             .insert_mapping_rule(
                 provider,
@@ -180,7 +180,7 @@ impl Organizations {
             current.name = check_text("name", name, true)?.unwrap_or_default();
         }
         if let Some(org) = &edit.organization {
-            current.org_id = refs::organization(&mut tx, "organization", org).await?.id;
+            current.org_id = resolve_organization(&mut tx, "organization", org).await?.id;
         }
         if let Some(profile) = &edit.profile {
             current.settings.profile = check_text("profile", profile, false)?;
